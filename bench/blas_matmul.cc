@@ -1,0 +1,41 @@
+// Prints GFLOP/s of a 1024x1024 float matmul through LibTorch.
+#include <chrono>
+#include <iostream>
+#include <string>
+
+#include "gflags/gflags.h"
+#include "lib/runtime/tool.h"
+#include "lib/runtime/torch_runtime.h"
+#include "torch/torch.h"
+
+DEFINE_bool(startup, true, "run the start-up routine (fast BLAS kernels) first");
+DEFINE_int32(n, 1024, "matrix size");
+DEFINE_int32(reps, 30, "timed repetitions");
+
+int main(int argc, char** argv) {
+  // --startup picks the initialiser, so it is read before the flags are parsed.
+  bool startup = true;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--startup=false" || std::string(argv[i]) == "--nostartup") {
+      startup = false;
+    }
+  }
+  const char* usage = "blas_matmul [--startup=false] [--n=1024] [--threads=N]";
+  if (startup) {
+    attn::runtime::InitTorchTool(&argc, &argv, usage);
+  } else {
+    attn::runtime::InitTool(&argc, &argv, usage);
+    at::set_num_threads(attn::runtime::Threads());
+  }
+  const int n = FLAGS_n;
+  const torch::Tensor a = torch::randn({n, n});
+  const torch::Tensor b = torch::randn({n, n});
+  for (int i = 0; i < 3; ++i) a.matmul(b);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < FLAGS_reps; ++i) a.matmul(b);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << (startup ? "with start-up routine:    " : "without start-up routine: ")
+            << 2.0 * n * n * n * FLAGS_reps / s / 1e9 << " GFLOP/s, " << at::get_num_threads()
+            << " threads, " << attn::runtime::BlasDescription() << std::endl;
+  return 0;
+}

@@ -1,0 +1,10 @@
+// Test helper: runs the start-up routine and prints the BLAS it ended with.
+#include <iostream>
+
+#include "lib/runtime/torch_runtime.h"
+
+int main(int argc, char** argv) {
+  attn::runtime::InitTorchTool(&argc, &argv, "torch_runtime_probe");
+  std::cout << attn::runtime::BlasDescription() << std::endl;
+  return 0;
+}
