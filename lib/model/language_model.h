@@ -1,0 +1,42 @@
+// The common surface of the dense and the sparse byte-level transformers, so that
+// training, generation and attention dumping work on either.
+#ifndef ATTN_LIB_MODEL_LANGUAGE_MODEL_H_
+#define ATTN_LIB_MODEL_LANGUAGE_MODEL_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "torch/torch.h"
+
+namespace attn::model {
+
+inline constexpr int64_t kVocabSize = 256;
+
+class LanguageModel : public torch::nn::Module {
+ public:
+  // tokens: [B, L] int64 bytes. Returns logits [B, L, 256] for the next byte.
+  // Dropout, token dropout and stochastic depth follow is_training().
+  virtual torch::Tensor Forward(const torch::Tensor& tokens) = 0;
+
+  // As Forward, and appends each layer's per-head attention probabilities
+  // ([B, heads, L, L], masked entries exactly 0) to `attention`, layer by layer.
+  virtual torch::Tensor ForwardWithAttention(const torch::Tensor& tokens,
+                                             std::vector<torch::Tensor>* attention) = 0;
+
+  // "dense" or "sparse": the checkpoint's kind.
+  virtual std::string Kind() const = 0;
+
+  // The model's configuration as strings, stored in the checkpoint metadata and
+  // enough to rebuild the model.
+  virtual std::map<std::string, std::string> ConfigMetadata() const = 0;
+
+  // Longest sequence the positional table supports.
+  virtual int64_t MaxSeqLen() const = 0;
+  virtual int64_t NumLayers() const = 0;
+  virtual int64_t NumHeads() const = 0;
+};
+
+}  // namespace attn::model
+
+#endif  // ATTN_LIB_MODEL_LANGUAGE_MODEL_H_
