@@ -1,11 +1,11 @@
 #include "lib/data/token_codec.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "lib/runtime/progress.h"
@@ -14,7 +14,6 @@ namespace attn::data {
 namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
-constexpr size_t kShownChars = 16;  // of a bad line, in its error message
 
 // "0\n" .. "255\n", so encoding is a table lookup and a copy per byte.
 struct IdsTable {
@@ -90,43 +89,61 @@ void EncodeTokens(std::string_view bytes, TokenFormat format, std::string* out) 
 }
 
 absl::Status IdsDecoder::BadLine() const {
+  const std::string shown(shown_, static_cast<size_t>(std::min(length_, kShownChars)));
   return absl::DataLossError(absl::StrCat(
-      source_, ": line ", line_, ": '", absl::CHexEscape(text_),
-      text_.size() >= kShownChars ? "...'" : "'",
+      source_, ": line ", line_, ": '", absl::CHexEscape(shown),
+      length_ >= kShownChars ? "...'" : "'",
       " is not a token id; expected one integer 0..255 per line"));
 }
 
-absl::Status IdsDecoder::EndLine(std::string* out) {
-  if (bad_ || text_.empty() || value_ > 255) return BadLine();
-  out->push_back(static_cast<char>(value_));
-  ++tokens_;
-  ++line_;
-  value_ = 0;
-  text_.clear();
-  return absl::OkStatus();
-}
-
 absl::Status IdsDecoder::Feed(std::string_view chunk, std::string* out) {
-  for (char c : chunk) {
+  // Every line this chunk completes, but the first, takes at least 2 of its characters.
+  const size_t start = out->size();
+  out->resize(start + chunk.size() / 2 + 1);
+  char* o = out->data() + start;
+  // The state lives in locals in the loop, so the compiler can keep it in registers.
+  int value = value_;
+  int length = length_;
+  bool bad = bad_;
+  absl::Status status;
+  for (const char c : chunk) {
     if (c == '\n') {
-      if (absl::Status s = EndLine(out); !s.ok()) return s;
+      if (bad || length == 0 || value > 255) {
+        length_ = length;
+        status = BadLine();
+        break;
+      }
+      *o++ = static_cast<char>(value);
+      ++line_;
+      value = 0;
+      length = 0;
       continue;
     }
-    if (text_.size() < kShownChars) text_.push_back(c);
-    if (!absl::ascii_isdigit(c) || text_.size() > 3) {
-      bad_ = true;
-      // Keep reading to the end of the line (or kShownChars) for a useful message.
-      if (text_.size() >= kShownChars) return BadLine();
+    if (length < kShownChars) shown_[length] = c;
+    ++length;
+    const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
+    if (digit < 10 && length <= 3) {
+      value = value * 10 + static_cast<int>(digit);
       continue;
     }
-    value_ = value_ * 10 + (c - '0');
+    bad = true;
+    // Read on to the end of the line (or kShownChars) for a useful message.
+    if (length >= kShownChars) {
+      length_ = length;
+      status = BadLine();
+      break;
+    }
   }
-  return absl::OkStatus();
+  value_ = value;
+  length_ = length;
+  bad_ = bad;
+  out->resize(static_cast<size_t>(o - out->data()));
+  return status;
 }
 
 absl::Status IdsDecoder::Finish(std::string* out) {
-  if (text_.empty() && !bad_) return absl::OkStatus();
-  return EndLine(out);
+  if (length_ == 0 && !bad_) return absl::OkStatus();
+  return Feed("\n", out);
 }
 
 absl::Status EncodeStream(FILE* in, const std::string& source, TokenFormat format,

@@ -39,19 +39,17 @@ class IdsDecoder {
   // Call once at the end: flushes an unterminated last line.
   absl::Status Finish(std::string* out);
 
-  // Complete tokens decoded so far.
-  int64_t tokens() const { return tokens_; }
-
  private:
   absl::Status BadLine() const;
-  absl::Status EndLine(std::string* out);
+
+  static constexpr int kShownChars = 16;  // of a bad line, in its error message
 
   std::string source_;
   int64_t line_ = 1;
-  int64_t tokens_ = 0;
   int value_ = 0;
+  int length_ = 0;  // characters in the current line so far
   bool bad_ = false;
-  std::string text_;  // the current line's first characters, for the error message
+  char shown_[kShownChars];  // the current line's first characters
 };
 
 // Copies `in` to `out`, encoding raw bytes as `format` (--format=u8|ids).
