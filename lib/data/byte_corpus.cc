@@ -47,8 +47,8 @@ absl::StatusOr<ByteCorpus> ByteCorpus::Open(const std::string& path) {
   }
   if (fd >= 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    const absl::Status status = map == MAP_FAILED ? ErrnoError("map input", path)
-                                                  : absl::OkStatus();
+    const absl::Status status =
+        map == MAP_FAILED ? ErrnoError("map input", path) : absl::OkStatus();
     close(fd);
     if (!status.ok()) return status;
     madvise(map, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);

@@ -68,10 +68,11 @@ TEST(ByteHistogram, MergeEqualsAddingEverything) {
 }
 
 TEST(FormatStatsTable, HeaderAndRows) {
-  EXPECT_EQ(FormatStatsTable({{"train", ComputeByteStats("aab")}, {"valid", ComputeByteStats("ab")}}),
-            "split\tbytes\tdistinct_tokens\tentropy_bits_per_byte\n"
-            "train\t3\t2\t0.918296\n"
-            "valid\t2\t2\t1.000000\n");
+  EXPECT_EQ(
+      FormatStatsTable({{"train", ComputeByteStats("aab")}, {"valid", ComputeByteStats("ab")}}),
+      "split\tbytes\tdistinct_tokens\tentropy_bits_per_byte\n"
+      "train\t3\t2\t0.918296\n"
+      "valid\t2\t2\t1.000000\n");
 }
 
 }  // namespace

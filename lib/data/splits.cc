@@ -27,10 +27,10 @@ bool AllDigits(string_view s) {
 }
 
 absl::Status NotANumber(string_view part) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--splits: '", part,
-      "' is neither a decimal fraction (like 0.05) nor a byte count (like 5000000); "
-      "give 2 or 3 comma-separated parts for train,valid[,test]"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--splits: '", part,
+                   "' is neither a decimal fraction (like 0.05) nor a byte count (like 5000000); "
+                   "give 2 or 3 comma-separated parts for train,valid[,test]"));
 }
 
 // "0.05" -> 0.05 * 10^18 exactly. Accepts D+, D+.D*, .D+ with at most 18 decimals.
@@ -48,8 +48,7 @@ absl::StatusOr<int64_t> ParseFraction(string_view part) {
   }
   while (whole.size() > 1 && whole[0] == '0') whole.remove_prefix(1);
   if (whole.size() > 1 || (whole.size() == 1 && whole[0] > '1')) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--splits: fraction '", part, "' is above 1"));
+    return absl::InvalidArgumentError(absl::StrCat("--splits: fraction '", part, "' is above 1"));
   }
   int64_t value = whole == "1" ? kFractionScale : 0;
   int64_t place = kFractionScale / 10;
@@ -94,18 +93,17 @@ absl::StatusOr<SplitSpec> ParseSplits(std::string_view flag) {
   const string_view text(flag.data(), flag.size());
   const std::vector<string_view> parts = absl::StrSplit(text, ',');
   if (parts.size() != 2 && parts.size() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--splits='", text, "' has ", parts.size(),
-        " parts; give 2 (train,valid) or 3 (train,valid,test), e.g. 0.9,0.05,0.05"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--splits='", text, "' has ", parts.size(),
+                     " parts; give 2 (train,valid) or 3 (train,valid,test), e.g. 0.9,0.05,0.05"));
   }
   SplitSpec spec;
   spec.kind = text.find('.') != string_view::npos ? SplitSpec::Kind::kFractions
-                                                         : SplitSpec::Kind::kByteCounts;
+                                                  : SplitSpec::Kind::kByteCounts;
   for (string_view part : parts) {
     if (spec.kind == SplitSpec::Kind::kByteCounts && !AllDigits(part)) return NotANumber(part);
-    absl::StatusOr<int64_t> value = spec.kind == SplitSpec::Kind::kFractions
-                                        ? ParseFraction(part)
-                                        : ParseByteCount(part);
+    absl::StatusOr<int64_t> value =
+        spec.kind == SplitSpec::Kind::kFractions ? ParseFraction(part) : ParseByteCount(part);
     if (!value.ok()) return value.status();
     spec.parts.push_back(*value);
   }
@@ -113,10 +111,10 @@ absl::StatusOr<SplitSpec> ParseSplits(std::string_view flag) {
     int64_t sum = 0;  // at most 3 * 10^18 < 2^63
     for (int64_t p : spec.parts) sum += p;
     if (sum < kFractionScale - kSumTolerance || sum > kFractionScale + kSumTolerance) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--splits='", text, "': fractions sum to ",
-          static_cast<double>(sum) / static_cast<double>(kFractionScale),
-          ", not 1; make them add up to 1 (e.g. 0.9,0.05,0.05)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--splits='", text, "': fractions sum to ",
+                       static_cast<double>(sum) / static_cast<double>(kFractionScale),
+                       ", not 1; make them add up to 1 (e.g. 0.9,0.05,0.05)"));
     }
   }
   return spec;
@@ -140,8 +138,8 @@ absl::StatusOr<std::vector<Split>> ComputeSplits(const SplitSpec& spec, int64_t 
   } else {
     int64_t rest = input_size;
     for (size_t i = 1; i < spec.parts.size(); ++i) {
-      sizes[i] = static_cast<int64_t>(static_cast<__int128>(spec.parts[i]) * input_size /
-                                      kFractionScale);
+      sizes[i] =
+          static_cast<int64_t>(static_cast<__int128>(spec.parts[i]) * input_size / kFractionScale);
       rest -= sizes[i];
     }
     sizes[0] = rest;

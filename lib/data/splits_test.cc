@@ -33,12 +33,12 @@ absl::Status Error(const std::string& flag, int64_t size) {
 }
 
 TEST(ComputeSplits, DefaultOnEnwik8IsTheStandardBenchmarkSplit) {
-  ExpectSplits(ComputeSplits(DefaultSplits(), 100'000'000),
-               {{"train", 0, 90'000'000}, {"valid", 90'000'000, 5'000'000},
-                {"test", 95'000'000, 5'000'000}});
-  ExpectSplits(ComputeSplits(*ParseSplits(""), 100'000'000),
-               {{"train", 0, 90'000'000}, {"valid", 90'000'000, 5'000'000},
-                {"test", 95'000'000, 5'000'000}});
+  ExpectSplits(ComputeSplits(DefaultSplits(), 100'000'000), {{"train", 0, 90'000'000},
+                                                             {"valid", 90'000'000, 5'000'000},
+                                                             {"test", 95'000'000, 5'000'000}});
+  ExpectSplits(ComputeSplits(*ParseSplits(""), 100'000'000), {{"train", 0, 90'000'000},
+                                                              {"valid", 90'000'000, 5'000'000},
+                                                              {"test", 95'000'000, 5'000'000}});
 }
 
 TEST(ComputeSplits, DefaultRemainderGoesToTrain) {
@@ -53,7 +53,8 @@ TEST(ComputeSplits, DefaultRemainderGoesToTrain) {
 TEST(ComputeSplits, SizesSumToTheInputForManySizes) {
   for (const std::string flag : {"", "0.9,0.1", "0.333333333,0.333333333,0.333333334",
                                  "0.7,0.2,0.1", "0.29,0.71", ".5,.25,.25"}) {
-    for (int64_t n : std::vector<int64_t>{40, 99, 101, 1000, 12345, 99'999'999, 100'000'001, 987'654'321'987}) {
+    for (int64_t n :
+         std::vector<int64_t>{40, 99, 101, 1000, 12345, 99'999'999, 100'000'001, 987'654'321'987}) {
       absl::StatusOr<std::vector<Split>> splits = ComputeSplits(*ParseSplits(flag), n);
       ASSERT_TRUE(splits.ok()) << flag << " " << n << ": " << splits.status();
       int64_t offset = 0;
@@ -68,7 +69,8 @@ TEST(ComputeSplits, SizesSumToTheInputForManySizes) {
 
 TEST(ComputeSplits, FractionsAreExactNotFloatingPoint) {
   // 0.29 * 100 is 28.999999999999996 in doubles; the exact decimal gives 29.
-  ExpectSplits(ComputeSplits(*ParseSplits("0.71,0.29"), 100), {{"train", 0, 71}, {"valid", 71, 29}});
+  ExpectSplits(ComputeSplits(*ParseSplits("0.71,0.29"), 100),
+               {{"train", 0, 71}, {"valid", 71, 29}});
   // The original research code's 90/10 split.
   ExpectSplits(ComputeSplits(*ParseSplits("0.9,0.1"), 100'000'000),
                {{"train", 0, 90'000'000}, {"valid", 90'000'000, 10'000'000}});
@@ -110,8 +112,7 @@ TEST(ParseSplits, RejectsBadFlags) {
 TEST(ComputeSplits, ByteCountsMustCoverTheInputExactly) {
   const absl::Status too_many = Error("8,2,1", 10);
   EXPECT_EQ(too_many.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(too_many.message().find("sums to 11 bytes but the input has 10"),
-            std::string::npos)
+  EXPECT_NE(too_many.message().find("sums to 11 bytes but the input has 10"), std::string::npos)
       << too_many;
   EXPECT_EQ(Error("7,2", 10).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Error("7,3", 10).ok());

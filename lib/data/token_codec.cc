@@ -44,8 +44,8 @@ absl::Status EmptyInput(const std::string& source) {
 
 // Reads `in` in chunks, handing each to `consume`; shows progress on stderr.
 template <typename Consume>
-absl::Status ForEachChunk(FILE* in, const std::string& source, const char* label,
-                          int64_t* total, Consume consume) {
+absl::Status ForEachChunk(FILE* in, const std::string& source, const char* label, int64_t* total,
+                          Consume consume) {
   std::vector<char> buf(kChunkBytes);
   runtime::Progress progress(label, /*total=*/0, "B");
   *total = 0;
@@ -90,10 +90,10 @@ void EncodeTokens(std::string_view bytes, TokenFormat format, std::string* out) 
 
 absl::Status IdsDecoder::BadLine() const {
   const std::string shown(shown_, static_cast<size_t>(std::min(length_, kShownChars)));
-  return absl::DataLossError(absl::StrCat(
-      source_, ": line ", line_, ": '", absl::CHexEscape(shown),
-      length_ >= kShownChars ? "...'" : "'",
-      " is not a token id; expected one integer 0..255 per line"));
+  return absl::DataLossError(
+      absl::StrCat(source_, ": line ", line_, ": '", absl::CHexEscape(shown),
+                   length_ >= kShownChars ? "...'" : "'",
+                   " is not a token id; expected one integer 0..255 per line"));
 }
 
 absl::Status IdsDecoder::Feed(std::string_view chunk, std::string* out) {

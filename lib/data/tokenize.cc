@@ -67,9 +67,9 @@ absl::Status WriteSplits(const ByteCorpus& corpus, const std::vector<Split>& spl
   int64_t done = 0;
   for (size_t i = 0; i < splits.size(); ++i) {
     for (int64_t at = 0; at < splits[i].size; at += kWriteChunk) {
-      const std::string_view chunk = corpus.bytes().substr(
-          static_cast<size_t>(splits[i].offset + at),
-          static_cast<size_t>(std::min(kWriteChunk, splits[i].size - at)));
+      const std::string_view chunk =
+          corpus.bytes().substr(static_cast<size_t>(splits[i].offset + at),
+                                static_cast<size_t>(std::min(kWriteChunk, splits[i].size - at)));
       encoded.clear();
       EncodeTokens(chunk, format, &encoded);
       if (absl::Status s = files[i].Write(encoded); !s.ok()) return s;
@@ -80,21 +80,20 @@ absl::Status WriteSplits(const ByteCorpus& corpus, const std::vector<Split>& spl
   std::vector<std::string> written;
   for (size_t i = 0; i < files.size(); ++i) {
     if (absl::Status s = files[i].Commit(); !s.ok()) return s;
-    written.push_back(absl::StrCat(files[i].path(), " ",
-                                   runtime::Progress::FormatBytes(splits[i].size)));
+    written.push_back(
+        absl::StrCat(files[i].path(), " ", runtime::Progress::FormatBytes(splits[i].size)));
   }
   progress.Finish("wrote " + absl::StrJoin(written, ", "));
   return absl::OkStatus();
 }
 
-absl::Status PrintStats(const ByteCorpus& corpus, const std::vector<Split>& splits,
-                        FILE* out) {
+absl::Status PrintStats(const ByteCorpus& corpus, const std::vector<Split>& splits, FILE* out) {
   std::vector<std::pair<std::string, ByteStats>> rows;
   ByteHistogram all;
   for (const Split& split : splits) {
     ByteHistogram histogram;
-    histogram.Add(corpus.bytes().substr(static_cast<size_t>(split.offset),
-                                        static_cast<size_t>(split.size)));
+    histogram.Add(
+        corpus.bytes().substr(static_cast<size_t>(split.offset), static_cast<size_t>(split.size)));
     all.Merge(histogram);
     rows.emplace_back(split.name, histogram.Stats());
   }
@@ -120,8 +119,8 @@ absl::Status RunTokenize(const TokenizeOptions& options, FILE* stats_out) {
   if (!corpus.ok()) return corpus.status();
   absl::StatusOr<std::vector<Split>> splits = ComputeSplits(*spec, corpus->size());
   if (!splits.ok()) {
-    return absl::Status(splits.status().code(), absl::StrCat(SourceName(options.input), ": ",
-                                                             splits.status().message()));
+    return absl::Status(splits.status().code(),
+                        absl::StrCat(SourceName(options.input), ": ", splits.status().message()));
   }
   if (!options.output_prefix.empty()) {
     if (absl::Status s = WriteSplits(*corpus, *splits, options.output_prefix, *format); !s.ok()) {

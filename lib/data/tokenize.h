@@ -11,14 +11,14 @@
 namespace attn::data {
 
 struct TokenizeOptions {
-  std::string input = "-";   // "-" is stdin
+  std::string input = "-";  // "-" is stdin
   // Split mode: writes <prefix>.train.<format>, .valid, [.test]. Empty: stream mode
   // (input to stdout) unless `stats` is set.
   std::string output_prefix;
-  std::string splits;        // --splits; "" is the default 90/5/5
-  std::string format = "u8"; // u8 | ids
-  bool decode = false;       // stream mode only: tokens in `format` -> raw bytes
-  bool stats = false;        // print per-split statistics to `stats_out`
+  std::string splits;         // --splits; "" is the default 90/5/5
+  std::string format = "u8";  // u8 | ids
+  bool decode = false;        // stream mode only: tokens in `format` -> raw bytes
+  bool stats = false;         // print per-split statistics to `stats_out`
 };
 
 // Runs one tokenize invocation. Flag combinations that make no sense and bad --splits are

@@ -61,8 +61,8 @@ TEST(RunTokenize, DefaultSplitWritesExactSizesThatConcatenateToTheInput) {
   options.input = dir + "/corpus";
   options.output_prefix = dir + "/out";
   ASSERT_TRUE(RunTokenize(options, stdout).ok());
-  EXPECT_EQ(ListDir(dir), (std::vector<std::string>{"corpus", "out.test.u8", "out.train.u8",
-                                                    "out.valid.u8"}));
+  EXPECT_EQ(ListDir(dir),
+            (std::vector<std::string>{"corpus", "out.test.u8", "out.train.u8", "out.valid.u8"}));
   // floor(0.05 * 1000) = 50 each, train 900.
   EXPECT_EQ(Read(dir + "/out.train.u8"), bytes.substr(0, 900));
   EXPECT_EQ(Read(dir + "/out.valid.u8"), bytes.substr(900, 50));
@@ -155,8 +155,7 @@ TEST(RunTokenize, BadInputsFailBeforeWritingAnything) {
 TEST(RunTokenize, FlagCombinationsThatMakeNoSense) {
   TokenizeOptions splits_without_output;
   splits_without_output.splits = "0.9,0.1";
-  EXPECT_EQ(RunTokenize(splits_without_output, stdout).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunTokenize(splits_without_output, stdout).code(), absl::StatusCode::kInvalidArgument);
   TokenizeOptions stdout_prefix;
   stdout_prefix.output_prefix = "-";
   EXPECT_EQ(RunTokenize(stdout_prefix, stdout).code(), absl::StatusCode::kInvalidArgument);
