@@ -49,7 +49,7 @@ HALF=$(( $(stat -c %s "$T/www/good.zip") / 2 ))
 
 # The server publishes its port in a file once it listens: wait for that file.
 python3 "$SERVER" --root="$T/www" --port_file="$T/port" --log="$T/requests.log" \
-  --lifetime_s=120 &
+  --lifetime_s=300 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
 for _ in $(seq 3000); do

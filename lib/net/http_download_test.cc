@@ -62,7 +62,7 @@ class DownloadTest : public ::testing::Test {
     const std::string script = "lib/net/http_test_server.py";
     const std::vector<std::string> args = {"python3", script, "--root=" + root_,
                                            "--port_file=" + port_file, "--log=" + log_,
-                                           "--lifetime_s=120"};
+                                           "--lifetime_s=300"};
     server_ = fork();
     if (server_ == 0) {
       std::vector<char*> argv;
