@@ -8,7 +8,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libabsl-dev libgflags-dev libgoogle-glog-dev libeigen3-dev
   libgtest-dev libgmock-dev
-  libcurl4-openssl-dev libzip-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libzip-dev nlohmann-json3-dev nettle-dev
   gnuplot-nox
 )
 
