@@ -24,7 +24,7 @@ absl::StatusOr<std::vector<std::string>> ParseFeatureList(const std::string& lis
 }
 
 absl::StatusOr<Points> FeatureMatrix(const io::Table& table, const std::vector<std::string>& names) {
-  if (table.rows.empty()) return absl::InvalidArgumentError(table.source + ": no data rows");
+  if (table.rows.empty()) return absl::FailedPreconditionError(table.source + ": no data rows");
   Points x(static_cast<Eigen::Index>(table.rows.size()), static_cast<Eigen::Index>(names.size()));
   for (size_t c = 0; c < names.size(); ++c) {
     absl::StatusOr<std::vector<double>> column = table.NumericColumn(names[c]);

@@ -18,8 +18,8 @@ using Points = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 // "entropy,sparsity,distance" -> its names; an empty name or a repeat is InvalidArgument.
 absl::StatusOr<std::vector<std::string>> ParseFeatureList(const std::string& list);
 
-// The named columns of `table` as points; a missing column, a non-numeric cell or an empty
-// table is InvalidArgument.
+// The named columns of `table` as points; errors as Table::NumericColumn, and
+// FailedPrecondition for a table without rows.
 absl::StatusOr<Points> FeatureMatrix(const io::Table& table, const std::vector<std::string>& names);
 
 // z = (x - mean) / scale, scale = population standard deviation. A constant column (by

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/io/atomic_file.h"
 
 namespace attn::analysis {
 namespace {
@@ -76,11 +77,11 @@ absl::StatusOr<std::vector<HeadMetrics>> ComputeHeadMetrics(io::NpyStreamReader*
   absl::StatusOr<bool> more = reader->NextHeader(&first);
   if (!more.ok()) return more.status();
   if (!*more) {
-    return absl::InvalidArgumentError(source + ": no records; expected an attention stream");
+    return absl::FailedPreconditionError(source + ": no records; expected an attention stream");
   }
   const std::vector<int64_t> shape = first.shape;
   if (shape.size() != 4 || shape[2] != shape[3] || shape[0] < 1 || shape[1] < 1 || shape[2] < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::FailedPreconditionError(absl::StrCat(
         source, ": record 0 has shape ", ShapeText(shape),
         "; expected [layers, heads, L, L] attention"));
   }
@@ -111,7 +112,7 @@ absl::StatusOr<std::vector<HeadMetrics>> ComputeHeadMetrics(io::NpyStreamReader*
           break;
         }
         if (header.shape != shape) {
-          return absl::InvalidArgumentError(absl::StrCat(
+          return absl::FailedPreconditionError(absl::StrCat(
               source, ": record ", reader->record_index(), " has shape ", ShapeText(header.shape),
               " but record 0 has ", ShapeText(shape), "; records must all have the same shape"));
         }
@@ -144,7 +145,7 @@ absl::StatusOr<std::vector<HeadMetrics>> ComputeHeadMetrics(io::NpyStreamReader*
     for (int t = 0; t < count; ++t) {
       const Slot& slot = batch[t];
       if (!slot.result.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
+        return absl::FailedPreconditionError(absl::StrCat(
             source, ": record ", slot.record, ", layer ", slot.matrix / heads, ", head ",
             slot.matrix % heads, ": ", slot.result.status().message()));
       }
@@ -180,6 +181,29 @@ io::Table HeadMetricsTable(const std::vector<HeadMetrics>& heads) {
                           io::FormatDouble(h.metrics.distance)});
   }
   return table;
+}
+
+absl::Status WriteHeadMetrics(const std::string& input, const std::string& output,
+                              double threshold, int threads) {
+  if (!(threshold > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--threshold=", threshold, " must be > 0"));
+  }
+  absl::StatusOr<FILE*> file = io::OpenForReading(input);
+  if (!file.ok()) return file.status();
+  io::NpyStreamReader reader(*file, input == "-" ? "stdin" : input);
+  runtime::Progress progress("head_metrics", 0, "B");
+  HeadMetricsOptions options;
+  options.threshold = threshold;
+  options.threads = threads;
+  options.progress = &progress;
+  absl::StatusOr<std::vector<HeadMetrics>> heads = ComputeHeadMetrics(&reader, options);
+  if (*file != stdin) std::fclose(*file);
+  if (!heads.ok()) return heads.status();
+  progress.Finish(absl::StrCat(reader.record_index() + 1, " sequences, ", heads->size(), " heads"));
+  absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(output);
+  if (!out.ok()) return out.status();
+  if (absl::Status s = out->Write(io::FormatTable(HeadMetricsTable(*heads))); !s.ok()) return s;
+  return out->Commit();
 }
 
 }  // namespace attn::analysis

@@ -47,6 +47,11 @@ absl::StatusOr<std::vector<HeadMetrics>> ComputeHeadMetrics(io::NpyStreamReader*
 // The CSV of DESIGN.md section 3: layer,head,entropy,sparsity,distance at full precision.
 io::Table HeadMetricsTable(const std::vector<HeadMetrics>& heads);
 
+// The head_metrics tool: reads the stream at `input` ("-" = stdin), shows progress on
+// stderr, and writes the CSV to `output` ("-" = stdout) only when every record was good.
+absl::Status WriteHeadMetrics(const std::string& input, const std::string& output,
+                              double threshold, int threads);
+
 }  // namespace attn::analysis
 
 #endif  // ATTN_LIB_ANALYSIS_HEAD_METRICS_H_

@@ -130,7 +130,7 @@ KMeansResult Lloyd(const Points& x, Points centers, int max_iter, double tol) {
 absl::StatusOr<KMeansResult> KMeans(const Points& x, const KMeansOptions& options) {
   if (options.k < 1) return absl::InvalidArgumentError(absl::StrCat("--k=", options.k, " must be >= 1"));
   if (x.rows() < options.k) {
-    return absl::InvalidArgumentError(absl::StrCat("k-means with k=", options.k, " needs at least ",
+    return absl::FailedPreconditionError(absl::StrCat("k-means with k=", options.k, " needs at least ",
                                                    options.k, " rows; the input has ", x.rows()));
   }
   if (options.n_init < 1) return absl::InvalidArgumentError("--n_init must be >= 1");

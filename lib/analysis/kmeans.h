@@ -28,8 +28,8 @@ struct KMeansResult {
   int iterations = 0;       // Lloyd iterations of the winning restart
 };
 
-// Deterministic for a seed. InvalidArgument for k < 1, fewer points than k, or
-// non-positive n_init / max_iter or a negative tol.
+// Deterministic for a seed. InvalidArgument for k < 1, non-positive n_init / max_iter or a
+// negative tol; FailedPrecondition for fewer points than k.
 absl::StatusOr<KMeansResult> KMeans(const Points& x, const KMeansOptions& options);
 
 }  // namespace attn::analysis

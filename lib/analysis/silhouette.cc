@@ -22,7 +22,7 @@ absl::StatusOr<std::vector<double>> SilhouetteSamples(const Points& x, const std
   for (int label : labels) ids.emplace(label, 0);
   const int k = static_cast<int>(ids.size());
   if (k < 2 || k > n - 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::FailedPreconditionError(absl::StrCat(
         "silhouette needs 2 to n - 1 = ", n - 1, " clusters; the labels form ", k));
   }
   int next = 0;

@@ -12,7 +12,7 @@ namespace attn::analysis {
 
 // s(i) = (b - a) / max(a, b): a = mean distance to the other points of i's cluster, b = the
 // lowest mean distance to another cluster; 0 for a point alone in its cluster. Labels are
-// any integers; InvalidArgument unless there are 2 to n - 1 distinct labels.
+// any integers; FailedPrecondition unless there are 2 to n - 1 distinct labels.
 absl::StatusOr<std::vector<double>> SilhouetteSamples(const Points& x, const std::vector<int>& labels,
                                                       int threads = 1);
 

@@ -31,10 +31,10 @@ inline double WardUpdate(double d_xi, double d_yi, double d_xy, int size_x, int 
 absl::StatusOr<std::vector<Merge>> WardLinkage(const Points& x, int threads) {
   const int64_t n = x.rows();
   if (n < 2) {
-    return absl::InvalidArgumentError(absl::StrCat("Ward clustering needs at least 2 rows; got ", n));
+    return absl::FailedPreconditionError(absl::StrCat("Ward clustering needs at least 2 rows; got ", n));
   }
   if (n > kMaxPoints) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::FailedPreconditionError(absl::StrCat(
         "Ward clustering of ", n, " rows needs ", n * (n - 1) / 2 * 8 / 1000000000,
         " GB of distances; the limit is ", kMaxPoints, " rows"));
   }

@@ -22,7 +22,7 @@ struct Merge {
 // The n - 1 merges, in order of distance, exactly as scipy.cluster.hierarchy.ward(x):
 // nearest-neighbour chain on a condensed matrix of Euclidean distances updated with the
 // Lance-Williams formula (same arithmetic and tie-breaking as scipy). Time O(n^2); memory
-// the condensed matrix, n (n - 1) / 2 doubles (1.6 GB at n = 20,000). InvalidArgument for
+// the condensed matrix, n (n - 1) / 2 doubles (1.6 GB at n = 20,000). FailedPrecondition for
 // fewer than 2 points or more than 65,536 (the matrix would exceed 17 GB). `threads`
 // share the initial distances; the chain itself is sequential.
 absl::StatusOr<std::vector<Merge>> WardLinkage(const Points& x, int threads = 1);

@@ -30,7 +30,7 @@ absl::StatusOr<std::vector<double>> Table::NumericColumn(const std::string& name
     const char* end = begin + cell.size();
     const auto [ptr, ec] = std::from_chars(begin, end, value);
     if (cell.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) {
-      return absl::InvalidArgumentError(absl::StrCat(source, ": line ", r + 2, ", column '", name,
+      return absl::FailedPreconditionError(absl::StrCat(source, ": line ", r + 2, ", column '", name,
                                                      "': '", cell, "' is not a finite number"));
     }
     values.push_back(value);
@@ -60,7 +60,7 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
       ++i;
       while (true) {
         if (i >= text.size()) {
-          return absl::InvalidArgumentError(absl::StrCat(
+          return absl::FailedPreconditionError(absl::StrCat(
               table.source, ": line ", start_line, ": unterminated quoted field"));
         }
         if (text[i] == '"') {
@@ -101,13 +101,13 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
     records.push_back(std::move(record));
   }
   if (records.empty()) {
-    return absl::InvalidArgumentError(table.source + ": empty input; expected a header row");
+    return absl::FailedPreconditionError(table.source + ": empty input; expected a header row");
   }
   table.header = std::move(records[0]);
   for (size_t r = 1; r < records.size(); ++r) {
     if (records[r].size() == 1 && records[r][0].empty()) continue;  // a blank line
     if (records[r].size() != table.header.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(table.source, ": line ", r + 1, " has ",
+      return absl::FailedPreconditionError(absl::StrCat(table.source, ": line ", r + 1, " has ",
                                                      records[r].size(), " fields; the header has ",
                                                      table.header.size()));
     }

@@ -18,9 +18,9 @@ struct Table {
 
   // Index of the column called `name`; NotFound names the columns there are.
   absl::StatusOr<int> ColumnIndex(const std::string& name) const;
-  // The column called `name` parsed as numbers; an empty or non-numeric cell is an
-  // InvalidArgument error naming the source, row (1-based data row + 1 for the header,
-  // i.e. the line number) and column.
+  // The column called `name` parsed as numbers. A missing column is InvalidArgument (the
+  // name came from the user); an empty or non-numeric cell is FailedPrecondition naming
+  // the source, line and column.
   absl::StatusOr<std::vector<double>> NumericColumn(const std::string& name) const;
   // Appends a column (one value per row).
   void AddColumn(std::string name, std::vector<std::string> values);
@@ -30,6 +30,7 @@ struct Table {
 
 // Parses `text` (RFC 4180: fields may be double-quoted, with "" for a quote; CRLF is
 // accepted). Every row must have as many fields as the header. A final newline is optional.
+// Malformed text is FailedPrecondition.
 absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char delimiter = ',');
 
 // Reads and parses a file ("-" reads stdin, named "stdin" in errors).
