@@ -1,5 +1,7 @@
 #include "lib/analysis/ward.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -26,6 +28,27 @@ inline double WardUpdate(double d_xi, double d_yi, double d_xy, int size_x, int 
                    size_i * t * d_xy * d_xy);
 }
 
+// The condensed distances, on huge pages where the kernel offers them: the chain reads a
+// column of the triangle, one entry per row, so 4 KB pages would cost a TLB miss per entry.
+class CondensedMatrix {
+ public:
+  explicit CondensedMatrix(size_t size) : bytes_(std::max<size_t>(size, 1) * sizeof(double)) {
+    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    data_ = p == MAP_FAILED ? nullptr : static_cast<double*>(p);
+    if (data_ != nullptr) madvise(p, bytes_, MADV_HUGEPAGE);
+  }
+  ~CondensedMatrix() {
+    if (data_ != nullptr) munmap(data_, bytes_);
+  }
+  CondensedMatrix(const CondensedMatrix&) = delete;
+  CondensedMatrix& operator=(const CondensedMatrix&) = delete;
+  double* data() const { return data_; }
+
+ private:
+  size_t bytes_;
+  double* data_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::vector<Merge>> WardLinkage(const Points& x, int threads) {
@@ -38,7 +61,13 @@ absl::StatusOr<std::vector<Merge>> WardLinkage(const Points& x, int threads) {
         "Ward clustering of ", n, " rows needs ", n * (n - 1) / 2 * 8 / 1000000000,
         " GB of distances; the limit is ", kMaxPoints, " rows"));
   }
-  std::vector<double> d(static_cast<size_t>(n * (n - 1) / 2));
+  CondensedMatrix storage(static_cast<size_t>(n * (n - 1) / 2));
+  double* d = storage.data();
+  if (d == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot allocate ", n * (n - 1) / 2 * 8 / 1000000, " MB for the Ward distances of ", n,
+        " rows"));
+  }
   ParallelFor(n, threads, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       for (int64_t j = i + 1; j < n; ++j) {
