@@ -65,7 +65,7 @@ grep -q "^kmeans: k=4 inertia 47.94211807" "$W/err" || fail "kmeans stderr: $(ca
 [ "$(wc -l < "$W/centroids.csv")" -eq 5 ] || fail "centroids rows"
 "$KM" --k=4 --seed=0 < "$SEED" 2> /dev/null | cmp -s - "$W/clusters.csv" || fail "kmeans not deterministic"
 expect_error 2 "no column 'foo'" "$W/o.csv" -- "$KM" --features=entropy,foo --input="$SEED" --output="$W/o.csv"
-expect_error 1 "needs at least 97 rows" "$W/o.csv" -- "$KM" --k=97 --input="$SEED" --output="$W/o.csv"
+expect_error 1 "seed_head_metrics.csv: k-means with k=97 needs at least 97 rows" "$W/o.csv" -- "$KM" --k=97 --input="$SEED" --output="$W/o.csv"
 expect_error 2 "--k=0 must be >= 1" "$W/o.csv" -- "$KM" --k=0 --input="$SEED" --output="$W/o.csv"
 printf 'entropy,sparsity,distance\n1,2,x\n' > "$W/bad.csv"
 expect_error 1 "line 2, column 'distance': 'x' is not a finite number" "$W/o.csv" -- \
@@ -83,6 +83,9 @@ near "$mean" 0.5862007530 || fail "silhouette mean $mean"
 [ "$(head -1 "$W/ps.csv")" = "layer,head,entropy,sparsity,distance,cluster,silhouette" ] || fail "per_sample header"
 [ "$(wc -l < "$W/ps.csv")" -eq 97 ] || fail "per_sample rows"
 expect_error 2 "no 'cluster' column" "" -- "$SIL" --input="$SEED"
+printf 'entropy,sparsity,distance,cluster\n1,2,3,0\n2,3,4,0\n' > "$W/one.csv"
+expect_error 1 "one.csv: silhouette needs 2 to n - 1 = 1 clusters; the labels form 1" "" -- \
+  "$SIL" --input="$W/one.csv"
 
 # The Ward sweep on the seed metrics: the issue's k = 2, 3, 4 values to 4 decimals.
 "$SIL" --k_min=2 --k_max=8 --algorithm=ward < "$SEED" > "$W/sweep.tsv" 2> /dev/null || fail "sweep"

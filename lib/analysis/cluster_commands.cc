@@ -36,6 +36,12 @@ absl::StatusOr<Loaded> Load(const FeatureOptions& options, std::FILE* log) {
   return l;
 }
 
+// Input-dependent failures of the math (too few rows, ...) name the input they came from.
+absl::Status NameInput(const io::Table& table, const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kFailedPrecondition) return status;
+  return absl::FailedPreconditionError(table.source + ": " + std::string(status.message()));
+}
+
 absl::Status WriteText(const std::string& path, const std::string& text) {
   return io::WriteFileAtomically(path, text);
 }
@@ -50,7 +56,7 @@ absl::Status RunKMeans(const KMeansCommand& command, std::FILE* log) {
                                          " already has a 'cluster' column; cluster the metrics CSV");
   }
   absl::StatusOr<KMeansResult> r = KMeans(l->x, command.kmeans);
-  if (!r.ok()) return r.status();
+  if (!r.ok()) return NameInput(l->table, r.status());
   std::fprintf(log, "kmeans: k=%d inertia %s iterations %d (best of %d restarts, seed %llu)\n",
                command.kmeans.k, io::FormatDouble(r->inertia).c_str(), r->iterations,
                command.kmeans.n_init, static_cast<unsigned long long>(command.kmeans.seed));
@@ -88,7 +94,7 @@ absl::Status Sweep(const SilhouetteCommand& command, const Loaded& l, std::FILE*
   std::vector<Merge> merges;
   if (command.algorithm == "ward") {
     absl::StatusOr<std::vector<Merge>> z = WardLinkage(l.x, command.threads);
-    if (!z.ok()) return z.status();
+    if (!z.ok()) return NameInput(l.table, z.status());
     merges = *std::move(z);
   } else if (command.algorithm != "kmeans") {
     return absl::InvalidArgumentError("--algorithm='" + command.algorithm +
@@ -103,11 +109,14 @@ absl::Status Sweep(const SilhouetteCommand& command, const Loaded& l, std::FILE*
       KMeansOptions o = command.kmeans;
       o.k = k;
       absl::StatusOr<KMeansResult> r = KMeans(l.x, o);
-      if (!r.ok()) return r.status();
+      if (!r.ok()) return NameInput(l.table, r.status());
       labels = r->labels;
     }
     absl::StatusOr<double> s = SilhouetteScore(l.x, labels, command.threads);
-    if (!s.ok()) return absl::FailedPreconditionError(absl::StrCat("k=", k, ": ", s.status().message()));
+    if (!s.ok()) {
+      return NameInput(l.table, absl::FailedPreconditionError(
+                                    absl::StrCat("k=", k, ": ", s.status().message())));
+    }
     absl::StrAppend(&tsv, k, "\t", io::FormatDouble(*s), "\n");
     std::fprintf(log, "silhouette: %s k=%d %.4f\n", command.algorithm.c_str(), k, *s);
   }
@@ -138,7 +147,7 @@ absl::Status RunSilhouette(const SilhouetteCommand& command, std::FILE* log) {
     labels.push_back(static_cast<int>(v));
   }
   absl::StatusOr<std::vector<double>> s = SilhouetteSamples(l->x, labels, command.threads);
-  if (!s.ok()) return absl::FailedPreconditionError(l->table.source + ": " + std::string(s.status().message()));
+  if (!s.ok()) return NameInput(l->table, s.status());
   double mean = 0;
   for (double v : *s) mean += v;
   mean /= static_cast<double>(s->size());
