@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <new>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -93,9 +94,15 @@ absl::StatusOr<std::vector<HeadMetrics>> ComputeHeadMetrics(io::NpyStreamReader*
 
   // Two batches of `threads` matrices: one being measured while the other is read.
   std::vector<Slot> batches[2];
-  for (auto& batch : batches) {
-    batch.resize(static_cast<size_t>(threads));
-    for (Slot& slot : batch) slot.data.resize(static_cast<size_t>(matrix_size));
+  try {
+    for (auto& batch : batches) {
+      batch.resize(static_cast<size_t>(threads));
+      for (Slot& slot : batch) slot.data.resize(static_cast<size_t>(matrix_size));
+    }
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        source, ": cannot hold ", 2 * threads, " head matrices of ", length, " x ", length,
+        " floats; use fewer --threads"));
   }
   int64_t record = 0, next_matrix = 0;
   bool stream_done = false;
