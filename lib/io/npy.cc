@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -292,7 +293,11 @@ absl::StatusOr<bool> NpyStreamReader::Next(NpyRecord* record) {
   if (!more.ok() || !*more) return more;
   const int64_t n = header.num_elements();
   record->shape = std::move(header.shape);
-  record->data.resize(static_cast<size_t>(n));
+  try {
+    record->data.resize(static_cast<size_t>(n));
+  } catch (const std::bad_alloc&) {
+    return Error(absl::StrCat("cannot hold a record of ", n, " floats in memory"));
+  }
   if (absl::Status s = ReadData(record->data.data(), n); !s.ok()) return s;
   return true;
 }
