@@ -12,7 +12,9 @@ k=${3:-4}
 bazel build -c opt //tools:kmeans //tools:silhouette >&2
 bin=bazel-bin/tools
 mkdir -p "$out"
-"$bin/silhouette" --k_min=2 --k_max=8 --algorithm=ward --input="$metrics" --output="$out/silhouette.tsv"
+rows=$(($(wc -l < "$metrics") - 1))
+k_max=$((rows - 1 < 8 ? rows - 1 : 8))  # silhouette needs k <= rows - 1
+"$bin/silhouette" --k_min=2 --k_max="$k_max" --algorithm=ward --input="$metrics" --output="$out/silhouette.tsv"
 "$bin/kmeans" --k="$k" --input="$metrics" --output="$out/clusters.csv" --centroids="$out/centroids.csv"
 for ext in png svg; do
   gnuplot -e "infile='$out/silhouette.tsv'; outfile='$out/silhouette.$ext'; chosen=$k" scripts/silhouette.gp
