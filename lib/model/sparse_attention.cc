@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ATen/Parallel.h"
+#include "absl/status/status.h"
 #include "lib/model/sparse_attention_blocks.h"
 #include "torch/csrc/autograd/custom_function.h"
 
@@ -192,6 +193,18 @@ torch::Tensor KernelAttention(const torch::Tensor& q, const torch::Tensor& k, co
 }
 
 }  // namespace
+
+absl::StatusOr<SparseAttentionImpl> ParseSparseAttentionImpl(const std::string& name) {
+  if (name == "kernel") return SparseAttentionImpl::kKernel;
+  if (name == "masked") return SparseAttentionImpl::kMasked;
+  return absl::InvalidArgumentError("attention '" + name +
+                                    "' is not an implementation: use kernel (allowed pairs only) "
+                                    "or masked (the original's dense masked computation)");
+}
+
+std::string SparseAttentionImplName(SparseAttentionImpl impl) {
+  return impl == SparseAttentionImpl::kMasked ? "masked" : "kernel";
+}
 
 torch::Tensor PatternMask(const std::vector<AttentionPattern>& head_patterns, int64_t seq_len) {
   const torch::Tensor i = torch::arange(seq_len, torch::kLong).unsqueeze(1);

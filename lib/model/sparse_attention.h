@@ -4,8 +4,10 @@
 #ifndef ATTN_LIB_MODEL_SPARSE_ATTENTION_H_
 #define ATTN_LIB_MODEL_SPARSE_ATTENTION_H_
 
+#include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "lib/model/attention_patterns.h"
 #include "torch/torch.h"
 
@@ -15,6 +17,10 @@ enum class SparseAttentionImpl {
   kMasked,  // full L x L scores with the disallowed pairs masked: the original's cost
   kKernel,  // only the allowed pairs: work and score memory O(L x allowed keys per row)
 };
+
+// "kernel" or "masked" (the --attention flag's values) and back.
+absl::StatusOr<SparseAttentionImpl> ParseSparseAttentionImpl(const std::string& name);
+std::string SparseAttentionImplName(SparseAttentionImpl impl);
 
 struct SparseAttentionOptions {
   double dropout = 0.0;  // on the probabilities, when training

@@ -210,6 +210,14 @@ TEST(KernelAttention, HalfPrecisionInputsAreComputedInFloat) {
   EXPECT_LT((bf16.to(torch::kFloat) - expected).abs().max().item<float>(), 0.1f);
 }
 
+TEST(SparseAttentionImpl, NamesRoundTrip) {
+  for (const auto impl : {SparseAttentionImpl::kKernel, SparseAttentionImpl::kMasked}) {
+    EXPECT_EQ(*ParseSparseAttentionImpl(SparseAttentionImplName(impl)), impl);
+  }
+  EXPECT_EQ(SparseAttentionImplName(SparseAttentionImpl::kMasked), "masked");
+  EXPECT_EQ(ParseSparseAttentionImpl("dense").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SparseAttention, RejectsBadShapes) {
   const auto x = torch::randn({1, 2, 5, 4});
   EXPECT_THROW(SparseAttention(x, x, x, {P::kLocal}, {}), c10::Error);
