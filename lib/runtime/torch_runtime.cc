@@ -1,6 +1,7 @@
 #include "lib/runtime/torch_runtime.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -46,6 +47,16 @@ void ChooseFastBlasKernels(char** argv) {
   if (__builtin_cpu_supports("avx2")) ReexecWithCoretype(argv, "Haswell");
 }
 
+// glibc hands large freed blocks back to the kernel, and the next training step or
+// attention record faults every page in again; on VMs page faults can cost more than the
+// arithmetic. Keep freed memory in the process instead: blocks up to 32 MiB come from the
+// heap, and the heap is not trimmed below 1 GiB of free space.
+void KeepFreedMemory() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
+}
+
 }  // namespace
 
 std::string BlasDescription() {
@@ -84,6 +95,7 @@ void InitTorchTool(int* argc, char*** argv, const char* usage) {
   // Flag parsing reorders argv in place; keep the original for a fallback re-exec.
   std::vector<std::string> args(*argv, *argv + *argc);
   InitTool(argc, argv, usage);
+  KeepFreedMemory();
   at::set_num_threads(Threads());
   const char* chosen = std::getenv(kReexecMarker);
   if (MatmulSelfCheckError() > 1e-5) {

@@ -12,8 +12,9 @@ namespace attn::runtime {
 // Prescott on a CPU with AVX-512 (or AVX2), this sets SkylakeX (or Haswell) and
 // re-executes the binary once (a user's own setting is left alone). It then checks a
 // matmul against a naive product (falling back to the Haswell kernels if the chosen ones
-// compute wrongly), sets LibTorch's thread count from --threads and logs the BLAS in use
-// under --v=1.
+// compute wrongly), keeps freed memory in the process rather than returning it to the
+// kernel (page faults cost more than arithmetic on VMs), sets LibTorch's thread count
+// from --threads and logs the BLAS in use under --v=1.
 void InitTorchTool(int* argc, char*** argv, const char* usage);
 
 // "OpenBLAS <version and build> core=<kernel>", or a note that OpenBLAS is not the loaded BLAS.
