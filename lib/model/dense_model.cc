@@ -129,18 +129,6 @@ class TransformerBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(TransformerBlock);
 
-// The output layer's own parameter is only its bias: its weight is the embedding
-// (weight tying), so parameters() lists the shared matrix once, as Python's does.
-class TiedOutputImpl : public torch::nn::Module {
- public:
-  explicit TiedOutputImpl(int64_t d_model) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(d_model));  // nn.Linear's default bias init
-    bias = register_parameter("bias", torch::empty({kVocabSize}).uniform_(-bound, bound));
-  }
-  torch::Tensor bias;
-};
-TORCH_MODULE(TiedOutput);
-
 class DenseModel : public LanguageModel {
  public:
   explicit DenseModel(const DenseConfig& c) : config_(c) {
