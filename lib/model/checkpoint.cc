@@ -137,7 +137,12 @@ absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& path, const s
     return absl::InvalidArgumentError(absl::StrCat(path, ": this is a ", kind, " checkpoint, but a ", expected_kind,
                                                    " model is needed; pass a ", expected_kind, " checkpoint"));
   }
+  // Building the model draws its (soon overwritten) initial weights from torch's generator;
+  // put the generator back, so that loading does not shift a seeded run's random stream.
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  const torch::Tensor rng = generator.get_state();
   absl::StatusOr<std::shared_ptr<LanguageModel>> model = BuildModel(file->metadata);
+  generator.set_state(rng);
   if (!model.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": bad model config in the metadata: ", model.status().message()));

@@ -33,7 +33,7 @@ struct LoadedCheckpoint {
 // Rebuilds the model the checkpoint describes and loads its weights. Strict: a missing or
 // extra tensor, a shape or dtype mismatch, tied copies that differ, a kind other than
 // `expected_kind` (when not empty), a bad config, a truncated or corrupt file: each an
-// error that names the file.
+// error that names the file. Leaves torch's CPU random generator as it found it.
 absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& path, const std::string& expected_kind = "");
 
 // Loads a checkpoint's weights into an existing `model` (same kind and configuration),

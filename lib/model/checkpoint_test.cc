@@ -90,6 +90,17 @@ TEST(CheckpointTest, SparseRoundTripAndKindMismatch) {
   EXPECT_TRUE(Contains(LoadCheckpointInto(path, *Dense()).status().message(), "this is a sparse checkpoint"));
 }
 
+TEST(CheckpointTest, LoadingLeavesTheRandomStreamAlone) {
+  auto model = Dense();
+  const std::string path = TempPath("rng.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *model, {}).ok());
+  torch::manual_seed(9);
+  const torch::Tensor expected = torch::rand({4});
+  torch::manual_seed(9);
+  ASSERT_TRUE(LoadCheckpoint(path).ok());
+  EXPECT_TRUE(torch::equal(torch::rand({4}), expected));
+}
+
 TEST(CheckpointTest, FileHoldsEveryStateDictKeyWithTiedCopies) {
   torch::manual_seed(2);
   auto model = Dense();
