@@ -17,6 +17,8 @@ absl::Status ErrnoError(const std::string& what, const std::string& path) {
   const int err = errno;
   const std::string message = absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(err));
   if (err == ENOENT) return absl::NotFoundError(message);
+  // The reader of a pipe went away (`tool | head`): not a failure of ours.
+  if (err == EPIPE) return absl::CancelledError(message);
   if (err == EACCES || err == EPERM || err == EROFS) return absl::PermissionDeniedError(message);
   return absl::InternalError(message);
 }

@@ -23,6 +23,7 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();
 
+  // A write to a pipe whose reader has gone (EPIPE, with SIGPIPE ignored) is Cancelled.
   absl::Status Write(std::string_view bytes);
   absl::Status Write(const void* data, size_t size);
   // Flushes; for a file, fsyncs and renames into place.
