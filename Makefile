@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BAZEL ?= bazel
 BIN := bazel-bin/tools
 
-.PHONY: setup build test demo clean
+.PHONY: setup build test demo enwik8 clean
 
 setup:
 	@bash scripts/setup.sh
@@ -14,8 +14,28 @@ build: setup
 test: setup
 	@bash scripts/run_tests.sh
 
+# The main job: the whole pipeline on the built-in corpus (testdata/corpus.xml) with small
+# models sized for a 2-core CPU, into out/demo/.
+DEMO_MODEL := --d_model=128 --layers=2 --ff=256 --seq_len=128 --batch_size=16 --lr=2e-3 \
+    --warmup_steps=50 --eval_every=100 --eval_batches=20 --max_steps=$(DEMO_STEPS)
+DEMO_STEPS ?= 400
 demo: build
-	@bash scripts/demo.sh
+	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/demo \
+	    DENSE_FLAGS="$(DEMO_MODEL) --heads=4" SPARSE_FLAGS="$(DEMO_MODEL) --heads=8"
+
+# The same pipeline on the real enwik8 (fetched first, into data/): PRESET=paper is the
+# original's configuration (a GPU-class job); PRESET=cpu finishes on a laptop CPU in a few hours.
+PRESET ?= paper
+ENWIK8_paper := --preset=paper
+ENWIK8_cpu := --d_model=256 --heads=8 --layers=4 --ff=1024 --seq_len=256 --batch_size=16 \
+    --max_steps=10000 --eval_every=1000 --eval_batches=50
+ENWIK8_SEQ_paper := 1024
+ENWIK8_SEQ_cpu := 256
+enwik8: build
+	$(BIN)/enwik8_fetch --output=data/enwik8
+	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/enwik8-$(PRESET) CORPUS=data/enwik8 \
+	    DENSE_FLAGS="$(ENWIK8_$(PRESET))" SPARSE_FLAGS="$(ENWIK8_$(PRESET))" \
+	    NUM_SEQS=10 SEQ_LEN=$(ENWIK8_SEQ_$(PRESET))
 
 clean:
 	rm -rf out
