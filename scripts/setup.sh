@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libcurl4-openssl-dev libzip-dev nlohmann-json3-dev
   gnuplot-nox
+  python3-torch
 )
 
 missing=()
