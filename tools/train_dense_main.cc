@@ -1,9 +1,13 @@
 // Trains the dense byte-level transformer (DESIGN.md sections 4 and 5).
+#include "gflags/gflags.h"
 #include "lib/model/dense_model.h"
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
 #include "lib/train/train_tool.h"
 #include "torch/torch.h"
+
+DEFINE_bool(gradient_checkpointing, false, "recompute each block in the backward pass (less memory, "
+            "about a third more compute), as the original did");
 
 int main(int argc, char** argv) {
   attn::runtime::InitTorchTool(
@@ -18,6 +22,7 @@ int main(int argc, char** argv) {
   config.heads = size.heads;
   config.layers = size.layers;
   config.ff = size.ff;
+  config.gradient_checkpointing = FLAGS_gradient_checkpointing;
   config.dropout = config.attention_dropout = config.activation_dropout = size.dropout;
   torch::manual_seed(options->seed);
   absl::StatusOr<std::shared_ptr<attn::model::LanguageModel>> model =

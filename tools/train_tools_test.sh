@@ -38,6 +38,16 @@ head -1 "$tmp/a.safetensors.log.tsv" | grep -qx $'step\tepoch\tsplit\tloss\tbpc\
   || fail "log header"
 grep -q "peak resident memory" "$tmp/a.err" || fail "no peak memory in the summary"
 
+# The sparse model learns too, with the kernel and with an ablated mask subset.
+"$bin/train_sparse" "${tiny[@]}" --output="$tmp/s.safetensors" --max_steps=200 --mask_subset=03 2>"$tmp/s.err" \
+  || fail "train_sparse exited $?: $(tail -3 "$tmp/s.err")"
+sparse_valid=$(awk -F'\t' '$3 == "valid" { b = $5 } END { print b }' "$tmp/s.safetensors.log.tsv")
+python3 -c "import sys; sys.exit(not ($sparse_valid < 0.75 * $unigram))" \
+  || fail "sparse validation bpc $sparse_valid not well below the unigram entropy $unigram"
+echo "sparse: validation bpc $sparse_valid" >&2
+out=$("$bin/generate" --checkpoint="$tmp/s.safetensors" --prompt="the " --max_bytes=10 2>"$tmp/g.err")
+[ "${#out}" -eq 10 ] || fail "generate from the sparse checkpoint: $(cat "$tmp/g.err")"
+
 # Same seed and threads: the same checkpoint, byte for byte.
 "$bin/train_dense" "${tiny[@]}" --output="$tmp/b.safetensors" --max_steps=200 2>/dev/null
 cmp -s "$tmp/a.safetensors" "$tmp/b.safetensors" || fail "two runs with one seed differ"
@@ -84,6 +94,9 @@ head -c 100 "$tmp/train.u8" > "$tmp/short.u8"
 expect_error 2 "shorter than one batch" "$bin/train_dense" "${tiny[@]}" --train="$tmp/short.u8" --output="$tmp/e.safetensors"
 expect_error 2 "positional table" "$bin/train_dense" "${tiny[@]}" --seq_len=6000 --output="$tmp/e.safetensors"
 expect_error 2 "must divide" "$bin/train_dense" "${tiny[@]}" --d_model=30 --heads=4 --output="$tmp/e.safetensors"
+expect_error 2 "no default attention pattern assignment for 3 heads" "$bin/train_sparse" "${tiny[@]}" --d_model=48 --heads=3 --output="$tmp/e.safetensors"
+expect_error 2 "--attention=fast is not known" "$bin/train_sparse" "${tiny[@]}" --attention=fast --output="$tmp/e.safetensors"
+expect_error 2 "--preset=big is not known" "$bin/train_dense" "${tiny[@]}" --preset=big --output="$tmp/e.safetensors"
 expect_error 1 "$tmp/missing.u8" "$bin/train_dense" "${tiny[@]}" --valid="$tmp/missing.u8" --output="$tmp/e.safetensors"
 expect_error 1 "no CUDA" "$bin/train_dense" "${tiny[@]}" --device=cuda --output="$tmp/e.safetensors"
 expect_error 2 "--output is required" "$bin/train_dense" "${tiny[@]}"
