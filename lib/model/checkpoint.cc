@@ -139,7 +139,8 @@ absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& path, const s
   }
   absl::StatusOr<std::shared_ptr<LanguageModel>> model = BuildModel(file->metadata);
   if (!model.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": bad model config in the metadata: ", model.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": bad model config in the metadata: ", model.status().message()));
   }
   if (absl::Status s = CopyWeights(*file, **model, path); !s.ok()) return s;
   return LoadedCheckpoint{*std::move(model), std::move(file->metadata)};

@@ -1,7 +1,9 @@
 // Test helper for python_compat_test: writes small dense and sparse checkpoints made by the
 // C++ code, an input batch, and the C++ logits and per-head attention for that batch, so
 // that testdata/compat_check.py can compare them with the Python original.
-// Usage: python_compat_fixture OUT_DIR
+// `verify` loads the checkpoints compat_check.py then writes from Python-made models with
+// LoadCheckpoint and checks the C++ logits against Python's.
+// Usage: python_compat_fixture write DIR | python_compat_fixture verify DIR
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -46,7 +48,9 @@ bool Emit(const std::string& dir, const std::string& name, const std::shared_ptr
   io::Safetensors io;
   io.tensors["tokens"] = ToSafetensors(tokens);
   io.tensors["logits"] = ToSafetensors(logits);
-  for (size_t i = 0; i < attention.size(); ++i) io.tensors["attention." + std::to_string(i)] = ToSafetensors(attention[i]);
+  for (size_t i = 0; i < attention.size(); ++i) {
+    io.tensors["attention." + std::to_string(i)] = ToSafetensors(attention[i]);
+  }
   if (absl::Status s = io::WriteSafetensors(dir + "/" + name + "_io.safetensors", io); !s.ok()) {
     std::cerr << s << "\n";
     return false;
@@ -54,12 +58,46 @@ bool Emit(const std::string& dir, const std::string& name, const std::shared_ptr
   return true;
 }
 
+torch::Tensor FromSafetensors(const io::SafetensorsTensor& t) {
+  const auto dtype = t.dtype == "I64" ? torch::kLong : torch::kFloat;
+  torch::Tensor out = torch::empty(t.shape, dtype);
+  std::memcpy(out.data_ptr(), t.data.data(), t.data.size());
+  return out;
+}
+
+// Loads python_NAME.safetensors strictly and compares logits with python_NAME_io.safetensors.
+bool Verify(const std::string& dir, const std::string& name, const std::string& kind) {
+  const std::string path = dir + "/python_" + name + ".safetensors";
+  absl::StatusOr<LoadedCheckpoint> loaded = LoadCheckpoint(path, kind);
+  absl::StatusOr<io::Safetensors> io = io::ReadSafetensors(dir + "/python_" + name + "_io.safetensors");
+  if (!loaded.ok() || !io.ok()) {
+    std::cerr << "FAIL: " << (loaded.ok() ? io.status() : loaded.status()) << "\n";
+    return false;
+  }
+  loaded->model->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor logits = loaded->model->Forward(FromSafetensors(io->tensors.at("tokens")));
+  const double diff = (logits - FromSafetensors(io->tensors.at("logits"))).abs().max().item<double>();
+  std::cout << "python " << name << " checkpoint in C++: max |c++ - python| logits = " << diff << "\n";
+  if (!(diff <= 1e-4)) {
+    std::cerr << "FAIL: python " << name << " logits differ by " << diff << "\n";
+    return false;
+  }
+  return true;
+}
+
 int Main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: python_compat_fixture OUT_DIR\n";
+  const std::string mode = argc == 3 ? argv[1] : "";
+  if (mode != "write" && mode != "verify") {
+    std::cerr << "usage: python_compat_fixture write|verify DIR\n";
     return 2;
   }
-  const std::string dir = argv[1];
+  const std::string dir = argv[2];
+  if (mode == "verify") {
+    const bool ok =
+        Verify(dir, "dense", "dense") && Verify(dir, "sparse8", "sparse") && Verify(dir, "sparse6", "sparse");
+    return ok ? 0 : 1;
+  }
   torch::manual_seed(7);
   DenseConfig dense;
   dense.d_model = 16;

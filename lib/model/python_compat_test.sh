@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The C++ models are faithful to the Python original: checkpoints written by C++ load
-# strictly into the original modules, and logits and per-head attention agree.
+# strictly into the original modules, and logits and per-head attention agree; checkpoints
+# of Python-made models load strictly in C++ and give Python's logits.
 # Args: the fixture binary, compat_check.py.
 set -euo pipefail
 fixture=$1
@@ -12,5 +13,6 @@ if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
 fi
 out="$TEST_TMPDIR/compat"
 mkdir -p "$out"
-"$fixture" "$out"
+"$fixture" write "$out"
 "$PYTHON" "$check" "$out"
+"$fixture" verify "$out"

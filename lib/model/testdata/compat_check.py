@@ -1,6 +1,8 @@
 """Loads the C++ checkpoints written by python_compat_fixture into the Python original
 (original_models.py) with load_state_dict(strict=True), and checks that eval-mode logits
-and per-head attention probabilities match the C++ ones.
+and per-head attention probabilities match the C++ ones. Then writes checkpoints of
+Python-made models (python_<name>.safetensors, in state_dict order, tied weight under both
+names) with their inputs and logits, for the fixture's `verify` step to load in C++.
 Usage: /usr/bin/python3 compat_check.py DIR"""
 
 import json
@@ -34,6 +36,36 @@ def read_safetensors(path):
         t = torch.frombuffer(buf, dtype=DTYPES[entry['dtype']]) if buf else torch.empty(0, dtype=DTYPES[entry['dtype']])
         tensors[name] = t.reshape(entry['shape']).clone()
     return tensors, metadata
+
+
+def write_safetensors(path, tensors, metadata):
+    """A minimal safetensors writer, in the given order (not sorted, unlike ours)."""
+    header = {'__metadata__': metadata}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous()
+        blob = t.numpy().tobytes()
+        dtype = {torch.float32: 'F32', torch.int64: 'I64'}[t.dtype]
+        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    raw = json.dumps(header).encode()
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(raw)) + raw + b''.join(blobs))
+
+
+def write_python_checkpoint(directory, name, model, metadata, seq_len):
+    torch.manual_seed(11)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    model.eval()
+    write_safetensors(os.path.join(directory, f'python_{name}.safetensors'), model.state_dict(), metadata)
+    tokens = torch.randint(0, 256, (2, seq_len))
+    with torch.no_grad():
+        logits = model(tokens)
+    write_safetensors(os.path.join(directory, f'python_{name}_io.safetensors'),
+                      {'tokens': tokens, 'logits': logits}, {})
 
 
 def check_close(what, got, want, tol):
@@ -73,6 +105,7 @@ def check_dense(directory):
         check_close('dense logits', model(io['tokens']), io['logits'], LOGIT_TOL)
         for i, w in enumerate(dense_attention(model, io['tokens'])):
             check_close(f'dense attention layer {i}', w, io[f'attention.{i}'], ATTENTION_TOL)
+    write_python_checkpoint(directory, 'dense', model, meta, 20)
 
 
 def check_sparse(directory, name):
@@ -96,6 +129,7 @@ def check_sparse(directory, name):
         check_close(f'{name} logits', model(io['tokens'], attention), io['logits'], LOGIT_TOL)
     for i, w in enumerate(attention):
         check_close(f'{name} attention layer {i}', w, io[f'attention.{i}'], ATTENTION_TOL)
+    write_python_checkpoint(directory, name, model, meta, 35)
 
 
 def main():
