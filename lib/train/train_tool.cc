@@ -18,24 +18,24 @@ DEFINE_string(log, "", "training log (TSV); default OUTPUT.log.tsv");
 DEFINE_string(preset, "", "'paper': the original's full configuration (d_model 512, 8 heads, 12 layers, "
               "ff 2048, seq_len 1024, batch 32, 20 epochs, lr 1e-4, warmup 1000, grad_accum 4, "
               "patience 8); explicitly given flags override it");
-DEFINE_int64(d_model, 256, "model width");
+DEFINE_int64(d_model, 128, "model width");
 DEFINE_int64(heads, 4, "attention heads per layer");
-DEFINE_int64(layers, 4, "transformer layers");
-DEFINE_int64(ff, 512, "feed-forward size (the dense model's hidden layer is 2 * ff)");
+DEFINE_int64(layers, 2, "transformer layers");
+DEFINE_int64(ff, 256, "feed-forward size (the dense model's hidden layer is 2 * ff)");
 DEFINE_double(dropout, 0.1, "dropout");
 DEFINE_int64(seq_len, 128, "bytes per training window");
 DEFINE_int64(batch_size, 16, "parallel streams per batch");
 DEFINE_int64(grad_accum, 1, "batches per optimizer step (a final partial group also steps)");
 DEFINE_int64(epochs, 1, "passes over the training tokens");
-DEFINE_int64(max_steps, 3000, "stop after this many optimizer steps (0 = as many as --epochs give); "
+DEFINE_int64(max_steps, 2000, "stop after this many optimizer steps (0 = as many as --epochs give); "
              "the schedule spans the smaller of the two");
 DEFINE_double(lr, 1e-3, "peak learning rate");
 DEFINE_double(min_lr, 1e-8, "learning-rate floor of the cosine decay");
-DEFINE_int64(warmup_steps, 200, "linear warmup steps");
+DEFINE_int64(warmup_steps, 100, "linear warmup steps");
 DEFINE_double(weight_decay, 0.1, "AdamW weight decay (not for parameters named *bias*)");
 DEFINE_double(clip_norm, 1.0, "clip the global gradient norm to this");
-DEFINE_int64(eval_every, 250, "validate every this many steps as well as after every epoch (0 = per epoch only)");
-DEFINE_int64(eval_batches, 40, "validation batches per validation (0 = the whole validation file)");
+DEFINE_int64(eval_every, 200, "validate every this many steps as well as after every epoch (0 = per epoch only)");
+DEFINE_int64(eval_batches, 20, "validation batches per validation (0 = the whole validation file)");
 DEFINE_int64(patience, 8, "stop after this many validations without improvement (0 = never)");
 DEFINE_uint64(seed, 42, "random seed (initialisation, dropout)");
 DEFINE_string(precision, "fp32", "fp32, or bf16 (autocast; weights and optimizer state stay fp32)");
