@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <utility>
@@ -92,7 +93,7 @@ absl::Status LoadState(const std::string& path, model::LanguageModel& model,
                        torch::optim::AdamW& optimizer, Position* pos,
                        std::vector<torch::Tensor>* best,
                        const std::map<std::string, std::string>& recipe) {
-  if (!io::ReadFile(path).ok()) {
+  if (!std::filesystem::exists(path)) {
     return absl::NotFoundError(absl::StrCat(
         path, ": no resume state to continue from; run without --resume to start afresh"));
   }
