@@ -11,6 +11,7 @@ PACKAGES=(
   libgloo-dev
   libcurl4-openssl-dev libzip-dev nlohmann-json3-dev
   gnuplot-nox
+  python3-torch
 )
 
 missing=()

@@ -1,0 +1,183 @@
+#include "lib/model/checkpoint.h"
+
+#include <cstdlib>
+#include <functional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+#include "lib/io/atomic_file.h"
+#include "lib/io/safetensors.h"
+#include "lib/model/dense_model.h"
+
+namespace attn::model {
+namespace {
+
+::testing::AssertionResult Contains(absl::string_view text, absl::string_view part) {
+  if (text.find(part) != absl::string_view::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
+}
+
+std::string TempPath(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
+
+DenseConfig SmallDense() {
+  DenseConfig c;
+  c.d_model = 8;
+  c.heads = 2;
+  c.layers = 2;
+  c.ff = 4;
+  c.max_len = 16;
+  c.dropout = 0.05;
+  return c;
+}
+
+std::shared_ptr<LanguageModel> Dense() {
+  absl::StatusOr<std::shared_ptr<LanguageModel>> m = MakeDenseModel(SmallDense());
+  EXPECT_TRUE(m.ok()) << m.status();
+  return *m;
+}
+
+TEST(CheckpointTest, DenseRoundTrip) {
+  torch::manual_seed(1);
+  auto model = Dense();
+  const std::string path = TempPath("dense.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *model, {{"step", "42"}, {"optimizer", "adamw"}}).ok());
+
+  absl::StatusOr<LoadedCheckpoint> loaded = LoadCheckpoint(path, "dense");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->model->Kind(), "dense");
+  EXPECT_EQ(loaded->metadata.at("kind"), "dense");
+  EXPECT_EQ(loaded->metadata.at("step"), "42");
+  EXPECT_EQ(loaded->metadata.at("d_model"), "8");
+  EXPECT_EQ(loaded->metadata.at("dropout"), "0.05");
+  model->eval();
+  loaded->model->eval();
+  const torch::Tensor tokens = torch::randint(0, 256, {2, 16}, torch::kLong);
+  EXPECT_TRUE(torch::equal(model->Forward(tokens), loaded->model->Forward(tokens)));
+  // Weight tying survives: the output weight is still the embedding.
+  auto params = loaded->model->named_parameters();
+  EXPECT_FALSE(params.contains("output.weight"));
+}
+
+TEST(CheckpointTest, FileHoldsEveryStateDictKeyWithTiedCopies) {
+  torch::manual_seed(2);
+  auto model = Dense();
+  const std::string path = TempPath("keys.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *model, {}).ok());
+  absl::StatusOr<io::Safetensors> file = io::ReadSafetensors(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  // parameters + pe + output.weight
+  EXPECT_EQ(file->tensors.size(), model->named_parameters().size() + 2);
+  EXPECT_EQ(file->tensors.at("output.weight").data, file->tensors.at("embedding.weight").data);
+  EXPECT_EQ(file->tensors.at("output.weight").shape, std::vector<int64_t>({256, 8}));
+  EXPECT_EQ(file->tensors.at("pos_encoder.pe").shape, std::vector<int64_t>({16, 8}));
+  EXPECT_EQ(file->tensors.at("pos_encoder.alpha").dtype, "F32");
+  EXPECT_EQ(file->metadata.at("kind"), "dense");
+}
+
+TEST(CheckpointTest, ReservedMetadataKeyIsRejected) {
+  auto model = Dense();
+  const std::string path = TempPath("reserved.safetensors");
+  absl::Status s = SaveCheckpoint(path, *model, {{"heads", "3"}});
+  EXPECT_TRUE(Contains(s.message(), "reserved"));
+  EXPECT_FALSE(io::ReadFile(path).ok());  // nothing written
+}
+
+// Saves a good checkpoint, applies `edit` to it, writes it back and loads it.
+absl::Status LoadEdited(const std::string& name, const std::function<void(io::Safetensors&)>& edit,
+                        const std::string& expected_kind = "") {
+  torch::manual_seed(3);
+  auto model = Dense();
+  const std::string path = TempPath(name);
+  EXPECT_TRUE(SaveCheckpoint(path, *model, {}).ok());
+  absl::StatusOr<io::Safetensors> file = io::ReadSafetensors(path);
+  EXPECT_TRUE(file.ok());
+  edit(*file);
+  EXPECT_TRUE(io::WriteSafetensors(path, *file).ok());
+  return LoadCheckpoint(path, expected_kind).status();
+}
+
+TEST(CheckpointTest, StrictLoadFailures) {
+  struct Case {
+    std::string name;
+    std::function<void(io::Safetensors&)> edit;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"missing", [](io::Safetensors& f) { f.tensors.erase("norm.bias"); }, "lacks tensors norm.bias"},
+      {"extra", [](io::Safetensors& f) { f.tensors["spare.weight"] = f.tensors["norm.bias"]; },
+       "unexpected tensors spare.weight"},
+      {"shape",
+       [](io::Safetensors& f) {
+         f.tensors["norm.bias"].shape = {2, 4};
+       },
+       "norm.bias has shape [2,4], the model needs [8]"},
+      {"dtype",
+       [](io::Safetensors& f) {
+         auto& t = f.tensors["norm.bias"];
+         t.dtype = "F64";
+         t.shape = {4};
+       },
+       "norm.bias is F64, expected F32"},
+      {"config", [](io::Safetensors& f) { f.metadata["layers"] = "3"; }, "lacks tensors transformer_blocks.2."},
+      {"bad config", [](io::Safetensors& f) { f.metadata["heads"] = "3"; }, "bad model config"},
+      {"no config", [](io::Safetensors& f) { f.metadata.erase("ff"); }, "metadata lacks \"ff\""},
+      {"no kind", [](io::Safetensors& f) { f.metadata.erase("kind"); }, "no \"kind\""},
+      {"unknown kind", [](io::Safetensors& f) { f.metadata["kind"] = "lstm"; }, "unknown model kind \"lstm\""},
+      {"tied differ", [](io::Safetensors& f) { f.tensors["output.weight"].data[0] ^= 1; }, "differs from"},
+  };
+  for (const Case& c : cases) {
+    absl::Status s = LoadEdited(c.name + ".safetensors", c.edit);
+    EXPECT_FALSE(s.ok()) << c.name;
+    EXPECT_TRUE(Contains(s.message(), c.name + ".safetensors")) << c.name;
+    EXPECT_TRUE(Contains(s.message(), c.message)) << c.name;
+  }
+}
+
+TEST(CheckpointTest, KindMismatchIsAClearError) {
+  absl::Status s = LoadEdited("kind.safetensors", [](io::Safetensors&) {}, "sparse");
+  EXPECT_TRUE(Contains(s.message(), "kind.safetensors: this is a dense checkpoint, but a sparse model is needed"))
+      << s;
+}
+
+TEST(CheckpointTest, TruncatedCorruptAndMissingFiles) {
+  auto model = Dense();
+  const std::string path = TempPath("whole.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *model, {}).ok());
+  absl::StatusOr<std::string> bytes = io::ReadFile(path);
+  ASSERT_TRUE(bytes.ok());
+  for (size_t keep : {size_t{0}, size_t{5}, size_t{100}, bytes->size() / 2, bytes->size() - 1}) {
+    const std::string cut = TempPath("cut.safetensors");
+    ASSERT_TRUE(io::WriteFileAtomically(cut, bytes->substr(0, keep)).ok());
+    absl::Status s = LoadCheckpoint(cut).status();
+    EXPECT_TRUE(Contains(s.message(), "cut.safetensors: not a valid safetensors file")) << keep << ": " << s;
+  }
+  std::string garbage = *bytes;
+  garbage[10] = '#';  // inside the JSON header
+  const std::string bad = TempPath("bad.safetensors");
+  ASSERT_TRUE(io::WriteFileAtomically(bad, garbage).ok());
+  EXPECT_TRUE(Contains(LoadCheckpoint(bad).status().message(), "bad.safetensors"));
+  EXPECT_TRUE(Contains(LoadCheckpoint(TempPath("absent.safetensors")).status().message(), "absent.safetensors"));
+}
+
+TEST(CheckpointTest, LoadIntoAnExistingModel) {
+  torch::manual_seed(4);
+  auto saved = Dense();
+  const std::string path = TempPath("into.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *saved, {{"epoch", "3"}}).ok());
+  auto other = Dense();
+  absl::StatusOr<std::map<std::string, std::string>> meta = LoadCheckpointInto(path, *other);
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  EXPECT_EQ(meta->at("epoch"), "3");
+  for (const auto& p : saved->named_parameters()) {
+    EXPECT_TRUE(torch::equal(p.value(), other->named_parameters()[p.key()])) << p.key();
+  }
+  DenseConfig wider = SmallDense();
+  wider.ff = 8;
+  auto mismatched = *MakeDenseModel(wider);
+  EXPECT_TRUE(Contains(LoadCheckpointInto(path, *mismatched).status().message(),
+                       "config ff is \"4\" in the checkpoint but \"8\" in the model"));
+}
+
+}  // namespace
+}  // namespace attn::model

@@ -1,0 +1,263 @@
+#include "lib/model/dense_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "lib/model/model_parts.h"
+
+namespace attn::model {
+namespace {
+
+namespace F = torch::nn::functional;
+
+// EnhancedPositionalEncoding: x + alpha * pe[:L], then a residual positional
+// feed-forward on LayerNorm(x), then dropout. pe is a persistent buffer [max_len, d].
+class PositionalEncodingImpl : public torch::nn::Module {
+ public:
+  PositionalEncodingImpl(int64_t d_model, int64_t max_len, double dropout) : dropout_(dropout) {
+    alpha = register_parameter("alpha", torch::ones({1}));
+    pe = register_buffer("pe", SinusoidalTable(max_len, d_model));
+    position_ff = register_module(
+        "position_ff", torch::nn::Sequential(torch::nn::Linear(d_model, d_model), torch::nn::GELU(),
+                                             torch::nn::Dropout(dropout), torch::nn::Linear(d_model, d_model),
+                                             torch::nn::Dropout(dropout)));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_model})));
+    torch::NoGradGuard no_grad;
+    for (int index : {0, 3}) {
+      auto linear = position_ff[index]->as<torch::nn::Linear>();
+      linear->weight.normal_(0.0, 0.02);
+      linear->bias.zero_();
+    }
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    using torch::indexing::Slice;
+    torch::Tensor y = x + alpha * pe.index({Slice(0, x.size(1))});
+    y = y + F::dropout(position_ff->forward(norm(y)), F::DropoutFuncOptions().p(dropout_).training(is_training()));
+    return F::dropout(y, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+  }
+
+  torch::Tensor alpha, pe;
+  torch::nn::Sequential position_ff{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+
+ private:
+  double dropout_;
+};
+TORCH_MODULE(PositionalEncoding);
+
+// torch.nn.MultiheadAttention (packed QKV, batch first) written out so that the per-head
+// probabilities are at hand; same parameters, same initialisation, same arithmetic.
+class MultiheadAttentionImpl : public torch::nn::Module {
+ public:
+  MultiheadAttentionImpl(int64_t d_model, int64_t heads, double dropout)
+      : heads_(heads), head_dim_(d_model / heads), dropout_(dropout) {
+    in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * d_model, d_model}));
+    in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * d_model}));
+    out_proj = register_module("out_proj", torch::nn::Linear(d_model, d_model));
+    torch::NoGradGuard no_grad;
+    torch::nn::init::xavier_uniform_(in_proj_weight);
+    out_proj->bias.zero_();
+  }
+
+  // x: [B, L, d]; future: [L, L] bool, true where attention is forbidden.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& future, std::vector<torch::Tensor>* attention) {
+    const int64_t B = x.size(0), L = x.size(1), d = x.size(2);
+    std::vector<torch::Tensor> qkv = F::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
+    auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
+    // PyTorch scales q before the product; doing the same keeps the rounding identical.
+    torch::Tensor q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
+    torch::Tensor scores = torch::matmul(q, heads(qkv[1]).transpose(-2, -1));
+    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+    torch::Tensor probs = torch::softmax(scores, -1);
+    if (attention != nullptr) attention->push_back(probs);
+    probs = F::dropout(probs, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+    torch::Tensor out = torch::matmul(probs, heads(qkv[2])).transpose(1, 2).reshape({B, L, d});
+    return out_proj(out);
+  }
+
+  torch::Tensor in_proj_weight, in_proj_bias;
+  torch::nn::Linear out_proj{nullptr};
+
+ private:
+  int64_t heads_, head_dim_;
+  double dropout_;
+};
+TORCH_MODULE(MultiheadAttention);
+
+// One pre-norm block: x + Drop(gamma1 * MHA(LN1 x)), then x + Drop(gamma2 * FF(LN2 x)).
+class TransformerBlockImpl : public torch::nn::Module {
+ public:
+  TransformerBlockImpl(const DenseConfig& c, int64_t index)
+      : dropout_(std::min(c.dropout * (1.0 + 0.1 * index), 0.5)) {
+    const double attention_dropout = std::min(c.attention_dropout * (1.0 + 0.05 * index), 0.4);
+    self_attn = register_module("self_attn", MultiheadAttention(c.d_model, c.heads, attention_dropout));
+    feed_forward = register_module(
+        "feed_forward",
+        torch::nn::Sequential(torch::nn::Linear(c.d_model, 2 * c.ff), torch::nn::SiLU(),
+                              torch::nn::Dropout(c.activation_dropout), torch::nn::Linear(2 * c.ff, c.d_model),
+                              torch::nn::Dropout(dropout_)));
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model}).eps(1e-6)));
+    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model}).eps(1e-6)));
+    gamma1 = register_parameter("gamma1", torch::ones({1}));
+    gamma2 = register_parameter("gamma2", torch::ones({1}));
+    torch::NoGradGuard no_grad;
+    for (int i : {0, 3}) {
+      auto linear = feed_forward[i]->as<torch::nn::Linear>();
+      TruncatedNormal(linear->weight, 0.02, -0.04, 0.04);
+      linear->bias.zero_();
+    }
+  }
+
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& future, std::vector<torch::Tensor>* attention) {
+    auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
+    x = x + F::dropout(gamma1 * self_attn(norm1(x), future, attention), drop);
+    return x + F::dropout(gamma2 * feed_forward->forward(norm2(x)), drop);
+  }
+
+  MultiheadAttention self_attn{nullptr};
+  torch::nn::Sequential feed_forward{nullptr};
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  torch::Tensor gamma1, gamma2;
+
+ private:
+  double dropout_;
+};
+TORCH_MODULE(TransformerBlock);
+
+// The output layer's own parameter is only its bias: its weight is the embedding
+// (weight tying), so parameters() lists the shared matrix once, as Python's does.
+class TiedOutputImpl : public torch::nn::Module {
+ public:
+  explicit TiedOutputImpl(int64_t d_model) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(d_model));  // nn.Linear's default bias init
+    bias = register_parameter("bias", torch::empty({kVocabSize}).uniform_(-bound, bound));
+  }
+  torch::Tensor bias;
+};
+TORCH_MODULE(TiedOutput);
+
+class DenseModel : public LanguageModel {
+ public:
+  explicit DenseModel(const DenseConfig& c) : config_(c) {
+    embedding = register_module("embedding", torch::nn::Embedding(kVocabSize, c.d_model));
+    pos_encoder = register_module("pos_encoder", PositionalEncoding(c.d_model, c.max_len, c.dropout));
+    transformer_blocks = register_module("transformer_blocks", torch::nn::ModuleList());
+    for (int64_t i = 0; i < c.layers; ++i) transformer_blocks->push_back(TransformerBlock(c, i));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model}).eps(1e-6)));
+    output = register_module("output", TiedOutput(c.d_model));
+    torch::NoGradGuard no_grad;
+    embedding->weight.normal_(0.0, 0.02);
+  }
+
+  torch::Tensor Forward(const torch::Tensor& tokens) override { return Run(tokens, nullptr); }
+  torch::Tensor ForwardWithAttention(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) override {
+    return Run(tokens, attention);
+  }
+  std::string Kind() const override { return "dense"; }
+  std::map<std::string, std::string> ConfigMetadata() const override { return config_.ToMetadata(); }
+  int64_t MaxSeqLen() const override { return config_.max_len; }
+  int64_t NumLayers() const override { return config_.layers; }
+  int64_t NumHeads() const override { return config_.heads; }
+
+ private:
+  torch::Tensor Run(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) {
+    CheckTokens(tokens, config_.max_len);
+    torch::Tensor input = tokens;
+    if (is_training() && config_.token_dropout > 0) {
+      input = tokens.masked_fill(torch::rand(tokens.sizes(), tokens.device()) < config_.token_dropout, 0);
+    }
+    torch::Tensor x = embedding(input) * std::sqrt(static_cast<double>(config_.d_model));
+    x = pos_encoder(x);
+    const int64_t B = tokens.size(0), L = tokens.size(1);
+    const torch::Tensor future = FutureMask(L, tokens.device());
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      if (is_training() && i > 0 && config_.stochastic_depth > 0 &&
+          torch::rand({1}).item<double>() < config_.stochastic_depth * i / config_.layers) {
+        // A skipped block attends nowhere; keep the per-layer list aligned with the layers.
+        if (attention != nullptr) attention->push_back(torch::zeros({B, config_.heads, L, L}, x.options()));
+        continue;
+      }
+      x = transformer_blocks[i]->as<TransformerBlock>()->forward(x, future, attention);
+    }
+    return F::linear(norm(x), embedding->weight, output->bias);
+  }
+
+  DenseConfig config_;
+  torch::nn::Embedding embedding{nullptr};
+  PositionalEncoding pos_encoder{nullptr};
+  torch::nn::ModuleList transformer_blocks{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+  TiedOutput output{nullptr};
+};
+
+absl::Status CheckProbability(const char* name, double p) {
+  if (!(p >= 0.0 && p < 1.0)) return absl::InvalidArgumentError(absl::StrCat(name, " = ", p, " must be in [0, 1)"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DenseConfig::Validate() const {
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"d_model", d_model}, {"heads", heads}, {"layers", layers},
+                         {"ff", ff}, {"max_len", max_len}}) {
+    if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " = ", v, " must be positive"));
+  }
+  if (d_model % heads != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("heads = ", heads, " must divide d_model = ", d_model, " (each head gets d_model / heads)"));
+  }
+  if (d_model % 2 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("d_model = ", d_model, " must be even (sinusoidal table)"));
+  }
+  for (auto [name, p] : {std::pair<const char*, double>{"dropout", dropout}, {"attention_dropout", attention_dropout},
+                         {"activation_dropout", activation_dropout}, {"token_dropout", token_dropout},
+                         {"stochastic_depth", stochastic_depth}}) {
+    if (absl::Status s = CheckProbability(name, p); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::map<std::string, std::string> DenseConfig::ToMetadata() const {
+  return {{"d_model", std::to_string(d_model)},
+          {"heads", std::to_string(heads)},
+          {"layers", std::to_string(layers)},
+          {"ff", std::to_string(ff)},
+          {"max_len", std::to_string(max_len)},
+          {"dropout", FormatDouble(dropout)},
+          {"attention_dropout", FormatDouble(attention_dropout)},
+          {"activation_dropout", FormatDouble(activation_dropout)},
+          {"token_dropout", FormatDouble(token_dropout)},
+          {"stochastic_depth", FormatDouble(stochastic_depth)}};
+}
+
+absl::StatusOr<DenseConfig> DenseConfig::FromMetadata(const std::map<std::string, std::string>& metadata) {
+  DenseConfig c;
+  for (auto [key, field] : {std::pair<const char*, int64_t*>{"d_model", &c.d_model}, {"heads", &c.heads},
+                            {"layers", &c.layers}, {"ff", &c.ff}, {"max_len", &c.max_len}}) {
+    absl::StatusOr<int64_t> v = MetadataInt(metadata, key);
+    if (!v.ok()) return v.status();
+    *field = *v;
+  }
+  for (auto [key, field] : {std::pair<const char*, double*>{"dropout", &c.dropout},
+                            {"attention_dropout", &c.attention_dropout},
+                            {"activation_dropout", &c.activation_dropout},
+                            {"token_dropout", &c.token_dropout},
+                            {"stochastic_depth", &c.stochastic_depth}}) {
+    absl::StatusOr<double> v = MetadataDouble(metadata, key);
+    if (!v.ok()) return v.status();
+    *field = *v;
+  }
+  return c;
+}
+
+absl::StatusOr<std::shared_ptr<LanguageModel>> MakeDenseModel(const DenseConfig& config) {
+  if (absl::Status s = config.Validate(); !s.ok()) return s;
+  return std::shared_ptr<LanguageModel>(std::make_shared<DenseModel>(config));
+}
+
+}  // namespace attn::model

@@ -1,0 +1,76 @@
+#include "lib/model/model_parts.h"
+
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace attn::model {
+
+torch::Tensor SinusoidalTable(int64_t max_len, int64_t d_model) {
+  torch::Tensor pe = torch::zeros({max_len, d_model});
+  torch::Tensor position = torch::arange(0, max_len, torch::kFloat).unsqueeze(1);
+  torch::Tensor div_term =
+      torch::exp(torch::arange(0, d_model, 2, torch::kFloat) * (-std::log(10000.0) / static_cast<double>(d_model)));
+  using torch::indexing::None;
+  using torch::indexing::Slice;
+  pe.index_put_({Slice(), Slice(0, None, 2)}, torch::sin(position * div_term));
+  pe.index_put_({Slice(), Slice(1, None, 2)}, torch::cos(position * div_term));
+  return pe;
+}
+
+void CheckTokens(const torch::Tensor& tokens, int64_t max_len) {
+  if (tokens.dim() != 2 || tokens.scalar_type() != torch::kLong) {
+    throw std::invalid_argument(absl::StrCat("model input must be a [batch, seq_len] int64 tensor, got ",
+                                             tokens.dim(), " dimensions of ", c10::toString(tokens.scalar_type())));
+  }
+  if (tokens.size(1) < 1 || tokens.size(1) > max_len) {
+    throw std::invalid_argument(absl::StrCat("sequence length ", tokens.size(1), " is outside 1..", max_len,
+                                             ", the model's positional table; use a shorter --seq_len"));
+  }
+}
+
+torch::Tensor FutureMask(int64_t seq_len, const torch::Device& device) {
+  return torch::ones({seq_len, seq_len}, torch::TensorOptions().dtype(torch::kBool).device(device)).triu(1);
+}
+
+void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi) {
+  // The inverse-CDF method of torch.nn.init._no_grad_trunc_normal_ (mean 0).
+  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+  const double l = norm_cdf(lo / std), u = norm_cdf(hi / std);
+  torch::NoGradGuard no_grad;
+  t.uniform_(2 * l - 1, 2 * u - 1);
+  t.erfinv_();
+  t.mul_(std * std::sqrt(2.0));
+  t.clamp_(lo, hi);
+}
+
+std::string FormatDouble(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, end);
+}
+
+absl::StatusOr<int64_t> MetadataInt(const std::map<std::string, std::string>& metadata, const std::string& key) {
+  auto it = metadata.find(key);
+  if (it == metadata.end()) return absl::InvalidArgumentError(absl::StrCat("metadata lacks \"", key, "\""));
+  int64_t v;
+  if (!absl::SimpleAtoi(it->second, &v)) {
+    return absl::InvalidArgumentError(absl::StrCat("metadata \"", key, "\" = \"", it->second, "\" is not an integer"));
+  }
+  return v;
+}
+
+absl::StatusOr<double> MetadataDouble(const std::map<std::string, std::string>& metadata, const std::string& key) {
+  auto it = metadata.find(key);
+  if (it == metadata.end()) return absl::InvalidArgumentError(absl::StrCat("metadata lacks \"", key, "\""));
+  double v;
+  if (!absl::SimpleAtod(it->second, &v)) {
+    return absl::InvalidArgumentError(absl::StrCat("metadata \"", key, "\" = \"", it->second, "\" is not a number"));
+  }
+  return v;
+}
+
+}  // namespace attn::model

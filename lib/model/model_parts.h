@@ -1,0 +1,35 @@
+// Pieces both byte-level transformers share: the sinusoidal table, the input check,
+// the original's initialisers and the config <-> metadata string conversions.
+#ifndef ATTN_LIB_MODEL_MODEL_PARTS_H_
+#define ATTN_LIB_MODEL_MODEL_PARTS_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "torch/torch.h"
+
+namespace attn::model {
+
+// pe[pos, 2i] = sin(pos / 10000^(2i/d)), pe[pos, 2i+1] = cos(...), computed as the
+// original does (float32, div_term = exp(arange(0, d, 2) * -ln(10000)/d)). d must be even.
+torch::Tensor SinusoidalTable(int64_t max_len, int64_t d_model);
+
+// Throws std::invalid_argument (a one-line message) unless tokens is a [B, L] int64 tensor
+// with 1 <= L <= max_len. Models call it first, so an over-long sequence is an error, not a crash.
+void CheckTokens(const torch::Tensor& tokens, int64_t max_len);
+
+// True where key j lies in the future of query i: [L, L] bool, the causal mask.
+torch::Tensor FutureMask(int64_t seq_len, const torch::Device& device);
+
+// torch.nn.init.trunc_normal_(t, mean=0, std, a=lo, b=hi) as PyTorch implements it.
+void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi);
+
+// Metadata strings: doubles in shortest round-trip form.
+std::string FormatDouble(double v);
+absl::StatusOr<int64_t> MetadataInt(const std::map<std::string, std::string>& metadata, const std::string& key);
+absl::StatusOr<double> MetadataDouble(const std::map<std::string, std::string>& metadata, const std::string& key);
+
+}  // namespace attn::model
+
+#endif  // ATTN_LIB_MODEL_MODEL_PARTS_H_
