@@ -26,6 +26,7 @@ class Communicator {
 
   int rank() const { return config_.rank; }
   int world_size() const { return config_.world_size; }
+  int local_rank() const { return config_.local_rank; }
   // Rank 0 alone writes checkpoints, logs and progress.
   bool is_main() const { return config_.rank == 0; }
 

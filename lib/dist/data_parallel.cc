@@ -11,6 +11,8 @@ absl::Status ConfigureDataParallel(Communicator& comm, model::LanguageModel& mod
                                    train::TrainOptions* options, train::TrainHooks* hooks) {
   options->rank = comm.rank();
   options->world_size = comm.world_size();
+  // One GPU per rank on a machine.
+  if (options->device.is_cuda()) options->device = torch::Device(torch::kCUDA, comm.local_rank());
   if (!comm.is_main()) hooks->save_checkpoint = nullptr;
   if (comm.world_size() == 1) return absl::OkStatus();
   if (absl::Status s = comm.BroadcastModule(model); !s.ok()) return s;

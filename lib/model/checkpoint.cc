@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/io/safetensors.h"
 #include "lib/model/dense_model.h"
+#include "lib/model/sparse_model.h"
 
 namespace attn::model {
 namespace {
@@ -30,6 +31,11 @@ absl::StatusOr<std::shared_ptr<LanguageModel>> BuildModel(const std::map<std::st
     absl::StatusOr<DenseConfig> config = DenseConfig::FromMetadata(metadata);
     if (!config.ok()) return config.status();
     return MakeDenseModel(*config);
+  }
+  if (kind == "sparse") {
+    absl::StatusOr<SparseConfig> config = SparseConfig::FromMetadata(metadata);
+    if (!config.ok()) return config.status();
+    return MakeSparseModel(*config);
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown model kind \"", kind, "\""));
 }
@@ -133,7 +139,8 @@ absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& path, const s
   }
   absl::StatusOr<std::shared_ptr<LanguageModel>> model = BuildModel(file->metadata);
   if (!model.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": bad model config in the metadata: ", model.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": bad model config in the metadata: ", model.status().message()));
   }
   if (absl::Status s = CopyWeights(*file, **model, path); !s.ok()) return s;
   return LoadedCheckpoint{*std::move(model), std::move(file->metadata)};

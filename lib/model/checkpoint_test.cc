@@ -9,6 +9,7 @@
 #include "lib/io/atomic_file.h"
 #include "lib/io/safetensors.h"
 #include "lib/model/dense_model.h"
+#include "lib/model/sparse_model.h"
 
 namespace attn::model {
 namespace {
@@ -57,6 +58,36 @@ TEST(CheckpointTest, DenseRoundTrip) {
   // Weight tying survives: the output weight is still the embedding.
   auto params = loaded->model->named_parameters();
   EXPECT_FALSE(params.contains("output.weight"));
+}
+
+TEST(CheckpointTest, SparseRoundTripAndKindMismatch) {
+  torch::manual_seed(5);
+  SparseConfig c;
+  c.d_model = 16;
+  c.heads = 8;
+  c.layers = 1;
+  c.ff = 8;
+  c.max_len = 24;
+  c.mask_subset = "12";
+  auto model = *MakeSparseModel(c);
+  const std::string path = TempPath("sparse.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *model, {{"best_valid_bpc", "1.5"}}).ok());
+  absl::StatusOr<LoadedCheckpoint> loaded = LoadCheckpoint(path, "sparse");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  // "12" keeps {1:3, 2:2}; the 3 freed heads go round-robin 1, 2, 1.
+  EXPECT_EQ(loaded->metadata.at("head_patterns"), "1,1,1,1,1,2,2,2");
+  EXPECT_EQ(loaded->model->ConfigMetadata(), model->ConfigMetadata());
+  model->eval();
+  loaded->model->eval();
+  const torch::Tensor tokens = torch::randint(0, 256, {2, 24}, torch::kLong);
+  EXPECT_TRUE(torch::equal(model->Forward(tokens), loaded->model->Forward(tokens)));
+  absl::StatusOr<io::Safetensors> file = io::ReadSafetensors(path);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->tensors.at("output_projection.weight").data, file->tensors.at("token_embedding.weight").data);
+  EXPECT_EQ(file->tensors.at("pos_encoder.pe").shape, std::vector<int64_t>({1, 24, 16}));
+  EXPECT_TRUE(Contains(LoadCheckpoint(path, "dense").status().message(),
+                       "sparse.safetensors: this is a sparse checkpoint, but a dense model is needed"));
+  EXPECT_TRUE(Contains(LoadCheckpointInto(path, *Dense()).status().message(), "this is a sparse checkpoint"));
 }
 
 TEST(CheckpointTest, FileHoldsEveryStateDictKeyWithTiedCopies) {

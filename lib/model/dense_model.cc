@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -129,17 +130,50 @@ class TransformerBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(TransformerBlock);
 
-// The output layer's own parameter is only its bias: its weight is the embedding
-// (weight tying), so parameters() lists the shared matrix once, as Python's does.
-class TiedOutputImpl : public torch::nn::Module {
+// Gradient checkpointing, as torch.utils.checkpoint (reentrant) does it: the forward keeps
+// no activations inside the block; the backward replays the block's forward, with the
+// random generator rewound so that dropout draws the same masks, and back-propagates
+// through the replay. Parameter gradients accumulate directly; x's gradient is returned.
+class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
  public:
-  explicit TiedOutputImpl(int64_t d_model) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(d_model));  // nn.Linear's default bias init
-    bias = register_parameter("bias", torch::empty({kVocabSize}).uniform_(-bound, bound));
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& future, TransformerBlockImpl* block) {
+    // saved_data holds IValues only; the block outlives the graph (it is the model's).
+    ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
+    at::Generator generator = at::globalContext().defaultGenerator(x.device());
+    {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      ctx->saved_data["rng"] = generator.get_state();
+    }
+    ctx->save_for_backward({x, future});
+    return block->forward(x, future, nullptr);  // autograd is off inside a custom forward
   }
-  torch::Tensor bias;
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_output) {
+    auto* block = reinterpret_cast<TransformerBlockImpl*>(ctx->saved_data["block"].toInt());
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    torch::Tensor x = saved[0].detach().requires_grad_(true);
+    at::Generator generator = at::globalContext().defaultGenerator(x.device());
+    torch::Tensor now;
+    {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      now = generator.get_state();
+      generator.set_state(ctx->saved_data["rng"].toTensor());
+    }
+    torch::Tensor y;
+    {
+      torch::AutoGradMode grad(true);
+      y = block->forward(x, saved[1], nullptr);
+    }
+    {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(now);
+    }
+    torch::autograd::backward({y}, {grad_output[0]});
+    return {x.grad(), torch::Tensor(), torch::Tensor()};
+  }
 };
-TORCH_MODULE(TiedOutput);
 
 class DenseModel : public LanguageModel {
  public:
@@ -182,7 +216,12 @@ class DenseModel : public LanguageModel {
         if (attention != nullptr) attention->push_back(torch::zeros({B, config_.heads, L, L}, x.options()));
         continue;
       }
-      x = transformer_blocks[i]->as<TransformerBlock>()->forward(x, future, attention);
+      TransformerBlockImpl* block = transformer_blocks[i]->as<TransformerBlock>();
+      if (config_.gradient_checkpointing && is_training() && attention == nullptr && torch::GradMode::is_enabled()) {
+        x = CheckpointedBlock::apply(x, future, block);
+      } else {
+        x = block->forward(x, future, attention);
+      }
     }
     return F::linear(norm(x), embedding->weight, output->bias);
   }

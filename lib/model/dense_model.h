@@ -26,6 +26,10 @@ struct DenseConfig {
   double activation_dropout = 0.1;
   double token_dropout = 0.05;      // training: each input byte becomes 0 with this probability
   double stochastic_depth = 0.1;    // training: block i > 0 is skipped with probability this * i / layers
+  // Training: recompute each block's forward during backward instead of storing its
+  // activations (the original trains this way): less memory, about one more forward pass.
+  // A runtime choice, not part of the checkpoint.
+  bool gradient_checkpointing = false;
 
   // Positive sizes, heads dividing an even d_model, probabilities in [0, 1).
   absl::Status Validate() const;

@@ -1,5 +1,6 @@
 #include "lib/model/dense_model.h"
 
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -165,6 +166,38 @@ TEST(DenseModelTest, EveryParameterReceivesAGradient) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
   }
+}
+
+// With dropout, token dropout and stochastic depth all active, checkpointed training must
+// give the same loss and gradients as plain training from the same seed.
+TEST(DenseModelTest, GradientCheckpointingGivesTheSameGradients) {
+  DenseConfig c = Small();
+  c.layers = 4;
+  c.dropout = 0.2;
+  c.stochastic_depth = 0.3;
+  const torch::Tensor tokens = RandomTokens(2, 12);
+  std::vector<std::map<std::string, torch::Tensor>> grads;
+  std::vector<double> losses;
+  for (bool checkpointing : {false, true}) {
+    c.gradient_checkpointing = checkpointing;
+    torch::manual_seed(21);
+    auto m = Make(c);
+    m->train();
+    for (int step = 0; step < 3; ++step) {  // several draws of the skip and dropout masks
+      torch::Tensor loss = torch::nn::functional::cross_entropy(m->Forward(tokens).reshape({-1, 256}),
+                                                                tokens.roll(-1, 1).reshape({-1}));
+      loss.backward();
+      losses.push_back(loss.item<double>());
+    }
+    std::map<std::string, torch::Tensor> g;
+    for (const auto& p : m->named_parameters()) g[p.key()] = p.value().grad().clone();
+    grads.push_back(g);
+  }
+  for (int step = 0; step < 3; ++step) EXPECT_EQ(losses[step], losses[3 + step]) << step;
+  for (const auto& [name, g] : grads[0]) {
+    EXPECT_TRUE(torch::allclose(g, grads[1].at(name), 1e-5, 1e-7)) << name;
+  }
+  EXPECT_GT(grads[1].at("transformer_blocks.3.feed_forward.0.weight").abs().sum().item<double>(), 0.0);
 }
 
 TEST(DenseModelTest, EvalIsDeterministicTrainingIsNot) {

@@ -3,10 +3,12 @@
 #ifndef ATTN_LIB_MODEL_MODEL_PARTS_H_
 #define ATTN_LIB_MODEL_MODEL_PARTS_H_
 
+#include <cmath>
 #include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "lib/model/language_model.h"
 #include "torch/torch.h"
 
 namespace attn::model {
@@ -24,6 +26,19 @@ torch::Tensor FutureMask(int64_t seq_len, const torch::Device& device);
 
 // torch.nn.init.trunc_normal_(t, mean=0, std, a=lo, b=hi) as PyTorch implements it.
 void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi);
+
+// An output layer whose own parameter is only its bias [256]: its weight is the embedding
+// (weight tying), so parameters() lists the shared matrix once, as Python's does. The bias
+// starts as nn.Linear's default, U(-1/sqrt(d), 1/sqrt(d)).
+class TiedOutputImpl : public torch::nn::Module {
+ public:
+  explicit TiedOutputImpl(int64_t d_model) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(d_model));
+    bias = register_parameter("bias", torch::empty({kVocabSize}).uniform_(-bound, bound));
+  }
+  torch::Tensor bias;
+};
+TORCH_MODULE(TiedOutput);
 
 // Metadata strings: doubles in shortest round-trip form.
 std::string FormatDouble(double v);

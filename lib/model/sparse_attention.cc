@@ -3,6 +3,11 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
+
+#include "ATen/Parallel.h"
+#include "lib/model/sparse_attention_blocks.h"
+#include "torch/csrc/autograd/custom_function.h"
 
 namespace attn::model {
 namespace {
@@ -33,6 +38,159 @@ torch::Tensor MaskedAttention(const torch::Tensor& q, const torch::Tensor& k, co
   return torch::matmul(drop ? torch::dropout(p, options.dropout, /*train=*/true) : p, v);
 }
 
+
+// One plan per head (heads with the same pattern share it) and where each (batch, head)
+// slice starts in the flat score buffer.
+struct Plans {
+  std::vector<sparse_blocks::HeadPlan> heads;
+  std::vector<int64_t> head_offset;  // within one batch element
+  int64_t per_batch = 0;
+
+  Plans(const std::vector<int64_t>& patterns, int64_t seq_len) {
+    std::vector<sparse_blocks::HeadPlan> by_pattern(4);
+    std::vector<bool> planned(4, false);
+    for (const int64_t p : patterns) {
+      if (!planned[p]) by_pattern[p] = sparse_blocks::PlanHead(static_cast<AttentionPattern>(p), seq_len);
+      planned[p] = true;
+      heads.push_back(by_pattern[p]);
+      head_offset.push_back(per_batch);
+      per_batch += heads.back().size;
+    }
+  }
+  int64_t Offset(int64_t b, int64_t h) const { return b * per_batch + head_offset[h]; }
+};
+
+// (batch * heads + head, block) for every query block: the unit of parallel work.
+std::vector<std::pair<int64_t, int64_t>> BlockTasks(const Plans& plans, int64_t batch) {
+  std::vector<std::pair<int64_t, int64_t>> tasks;
+  const int64_t heads = plans.heads.size();
+  for (int64_t bh = 0; bh < batch * heads; ++bh) {
+    for (size_t blk = 0; blk < plans.heads[bh % heads].blocks.size(); ++blk) tasks.push_back({bh, blk});
+  }
+  return tasks;
+}
+
+template <typename T>
+sparse_blocks::HeadSlice<T> Slice(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& keep, double dropout, const Plans& plans,
+                                  int64_t bh) {
+  const int64_t heads = q.size(1), seq_len = q.size(2), dim = q.size(3);
+  const int64_t rows = bh * seq_len * dim;
+  return {q.data_ptr<T>() + rows,
+          k.data_ptr<T>() + rows,
+          v.data_ptr<T>() + rows,
+          dim,
+          static_cast<T>(1.0 / std::sqrt(static_cast<double>(dim))),
+          keep.defined() && keep.numel() > 0 ? keep.data_ptr<uint8_t>() + plans.Offset(bh / heads, bh % heads)
+                                             : nullptr,
+          static_cast<T>(1.0 / (1.0 - dropout))};
+}
+
+// The allowed-pairs-only attention as an autograd function. Saves the probabilities (and
+// the dropout keep mask) in the block layout: O(L x keys per row) memory.
+class SparseAttentionFunction : public torch::autograd::Function<SparseAttentionFunction> {
+ public:
+  // Returns {out [B, H, L, D], probabilities in the flat block layout (not differentiable)}.
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
+                                                const torch::Tensor& q_in, const torch::Tensor& k_in,
+                                                const torch::Tensor& v_in, std::vector<int64_t> patterns,
+                                                double dropout) {
+    const torch::Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+    const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2);
+    const Plans plans(patterns, seq_len);
+    const auto tasks = BlockTasks(plans, batch);
+    torch::Tensor probs = torch::empty({batch * plans.per_batch}, q.options());
+    torch::Tensor keep = torch::empty({0}, q.options().dtype(torch::kByte));
+    if (dropout > 0.0) keep = torch::empty({batch * plans.per_batch}, keep.options()).bernoulli_(1.0 - dropout);
+    torch::Tensor out = torch::empty_like(q);
+    AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "sparse_attention_forward", [&] {
+      at::parallel_for(0, tasks.size(), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+          const auto [bh, blk] = tasks[t];
+          const auto& plan = plans.heads[bh % heads];
+          sparse_blocks::ForwardBlock<scalar_t>(
+              Slice<scalar_t>(q, k, v, keep, dropout, plans, bh), plan, plan.blocks[blk],
+              probs.data_ptr<scalar_t>() + plans.Offset(bh / heads, bh % heads),
+              out.data_ptr<scalar_t>() + bh * seq_len * q.size(3));
+        }
+      });
+    });
+    ctx->save_for_backward({q, k, v, probs, keep});
+    ctx->saved_data["patterns"] = patterns;
+    ctx->saved_data["dropout"] = dropout;
+    ctx->mark_non_differentiable({probs});
+    return {out, probs};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &keep = saved[4];
+    const std::vector<int64_t> patterns = ctx->saved_data["patterns"].toIntVector();
+    const double dropout = ctx->saved_data["dropout"].toDouble();
+    const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2), dim = q.size(3);
+    const Plans plans(patterns, seq_len);
+    const auto tasks = BlockTasks(plans, batch);
+    const torch::Tensor dout = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(q);
+    torch::Tensor dscores = torch::empty_like(probs);
+    torch::Tensor dq = torch::empty_like(q), dk = torch::zeros_like(k), dv = torch::zeros_like(v);
+    AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "sparse_attention_backward", [&] {
+      at::parallel_for(0, tasks.size(), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+          const auto [bh, blk] = tasks[t];
+          const int64_t offset = plans.Offset(bh / heads, bh % heads);
+          sparse_blocks::BackwardQueryBlock<scalar_t>(
+              Slice<scalar_t>(q, k, v, keep, dropout, plans, bh), plans.heads[bh % heads].blocks[blk],
+              probs.data_ptr<scalar_t>() + offset, dout.data_ptr<scalar_t>() + bh * seq_len * dim,
+              dscores.data_ptr<scalar_t>() + offset, dq.data_ptr<scalar_t>() + bh * seq_len * dim);
+        }
+      });
+      // Blocks of one head add into the same key rows, so keys go one thread per head.
+      at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t bh = begin; bh < end; ++bh) {
+          const int64_t offset = plans.Offset(bh / heads, bh % heads);
+          const int64_t rows = bh * seq_len * dim;
+          sparse_blocks::BackwardKeysHead<scalar_t>(
+              Slice<scalar_t>(q, k, v, keep, dropout, plans, bh), plans.heads[bh % heads],
+              probs.data_ptr<scalar_t>() + offset, dscores.data_ptr<scalar_t>() + offset,
+              dout.data_ptr<scalar_t>() + rows, dk.data_ptr<scalar_t>() + rows, dv.data_ptr<scalar_t>() + rows);
+        }
+      });
+    });
+    return {dq, dk, dv, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+torch::Tensor KernelAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const std::vector<AttentionPattern>& head_patterns,
+                              const SparseAttentionOptions& options, torch::Tensor* probs) {
+  // Half-precision inputs (autocast) are computed in float and returned in their type.
+  const bool native = q.scalar_type() == torch::kFloat || q.scalar_type() == torch::kDouble;
+  const auto as_computed = [&](const torch::Tensor& x) { return native ? x : x.to(torch::kFloat); };
+  std::vector<int64_t> patterns;
+  for (const AttentionPattern p : head_patterns) patterns.push_back(static_cast<int>(p));
+  const double dropout = options.training ? options.dropout : 0.0;
+  const auto results = SparseAttentionFunction::apply(as_computed(q), as_computed(k), as_computed(v),
+                                                      patterns, dropout);
+  if (probs != nullptr) {
+    const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2);
+    const Plans plans(patterns, seq_len);
+    const torch::Tensor flat = results[1];
+    *probs = torch::zeros({batch, heads, seq_len, seq_len}, flat.options());
+    AT_DISPATCH_FLOATING_TYPES(flat.scalar_type(), "sparse_attention_probs", [&] {
+      at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t bh = begin; bh < end; ++bh) {
+          sparse_blocks::ScatterProbs<scalar_t>(
+              plans.heads[bh % heads], seq_len, flat.data_ptr<scalar_t>() + plans.Offset(bh / heads, bh % heads),
+              probs->data_ptr<scalar_t>() + bh * seq_len * seq_len);
+        }
+      });
+    });
+    if (!native) *probs = probs->to(q.scalar_type());
+  }
+  return native ? results[0] : results[0].to(q.scalar_type());
+}
+
 }  // namespace
 
 torch::Tensor PatternMask(const std::vector<AttentionPattern>& head_patterns, int64_t seq_len) {
@@ -60,8 +218,10 @@ torch::Tensor SparseAttention(const torch::Tensor& q, const torch::Tensor& k, co
                               const std::vector<AttentionPattern>& head_patterns,
                               const SparseAttentionOptions& options, torch::Tensor* probs) {
   CheckInputs(q, k, v, head_patterns);
-  // TEMPORARY until the kernel lands (next commits): kKernel computes the masked way.
-  return MaskedAttention(q, k, v, head_patterns, options, probs);
+  if (options.impl == SparseAttentionImpl::kMasked) {
+    return MaskedAttention(q, k, v, head_patterns, options, probs);
+  }
+  return KernelAttention(q, k, v, head_patterns, options, probs);
 }
 
 }  // namespace attn::model

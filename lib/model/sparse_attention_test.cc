@@ -1,6 +1,7 @@
 #include "lib/model/sparse_attention.h"
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -70,6 +71,143 @@ TEST(MaskedAttention, MatchesNaiveReference) {
     // Exactly zero where not allowed.
     EXPECT_EQ(probs.masked_select(PatternMask(kFourHeads, L).logical_not().unsqueeze(0)).abs().sum().item<float>(), 0.f);
   }
+}
+
+struct Result {
+  torch::Tensor out, dq, dk, dv, probs;
+};
+
+// Output, probabilities and the gradients of sum(out * weight).
+Result RunAttention(SparseAttentionImpl impl, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+           const torch::Tensor& weight, const std::vector<P>& patterns, double dropout = 0.0) {
+  const auto qg = q.detach().requires_grad_(), kg = k.detach().requires_grad_(), vg = v.detach().requires_grad_();
+  SparseAttentionOptions options;
+  options.impl = impl;
+  options.dropout = dropout;
+  options.training = dropout > 0.0;
+  Result r;
+  r.out = SparseAttention(qg, kg, vg, patterns, options, &r.probs);
+  (r.out * weight).sum().backward();
+  r.dq = qg.grad();
+  r.dk = kg.grad();
+  r.dv = vg.grad();
+  return r;
+}
+
+void ExpectClose(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+  ASSERT_EQ(a.sizes(), b.sizes()) << what;
+  const double diff = (a - b).abs().max().item<double>();
+  EXPECT_LE(diff, 1e-5) << what;
+}
+
+class KernelVsMasked : public ::testing::TestWithParam<int64_t> {};
+
+// Every pattern (one head each, plus the default 8-head layout), batch 2, dropout off.
+TEST_P(KernelVsMasked, OutputsProbabilitiesAndGradientsMatch) {
+  const int64_t L = GetParam();
+  torch::manual_seed(L);
+  for (const auto& patterns : {kFourHeads, *AssignHeadPatterns(8, "")}) {
+    const int64_t H = patterns.size();
+    const auto q = torch::randn({2, H, L, 16}), k = torch::randn({2, H, L, 16}), v = torch::randn({2, H, L, 16});
+    const auto w = torch::randn({2, H, L, 16});
+    const Result masked = RunAttention(SparseAttentionImpl::kMasked, q, k, v, w, patterns);
+    const Result kernel = RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns);
+    const std::string at = "L " + std::to_string(L) + " heads " + std::to_string(H);
+    ExpectClose(kernel.out, masked.out, "out " + at);
+    ExpectClose(kernel.dq, masked.dq, "dq " + at);
+    ExpectClose(kernel.dk, masked.dk, "dk " + at);
+    ExpectClose(kernel.dv, masked.dv, "dv " + at);
+    ExpectClose(kernel.probs, masked.probs, "probs " + at);
+    // Exactly zero outside the pattern.
+    EXPECT_EQ(kernel.probs.masked_select(PatternMask(patterns, L).logical_not().unsqueeze(0)).abs().sum().item<float>(), 0.f) << at;
+  }
+}
+
+// Around the block sizes (16, 32, 64 rows) and lengths that are multiples of none.
+INSTANTIATE_TEST_SUITE_P(Lengths, KernelVsMasked,
+                         ::testing::Values(1, 7, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129, 257));
+
+TEST(KernelAttention, MatchesNaiveReferenceInDouble) {
+  torch::manual_seed(3);
+  const auto q = torch::randn({1, 4, 70, 8}, torch::kDouble), k = torch::randn({1, 4, 70, 8}, torch::kDouble);
+  const auto v = torch::randn({1, 4, 70, 8}, torch::kDouble);
+  torch::Tensor probs, expected_probs;
+  const auto out = SparseAttention(q, k, v, kFourHeads, {}, &probs);
+  EXPECT_LT((out - NaiveAttention(q, k, v, kFourHeads, &expected_probs)).abs().max().item<double>(), 1e-12);
+  EXPECT_LT((probs - expected_probs).abs().max().item<double>(), 1e-12);
+}
+
+// Finite differences in double, with dropout on: re-seeding gives every evaluation the
+// same dropout mask, so the function is deterministic.
+TEST(KernelAttention, GradientsMatchFiniteDifferences) {
+  torch::manual_seed(5);
+  const int64_t L = 21;
+  const auto q = torch::randn({1, 4, L, 4}, torch::kDouble), k = torch::randn({1, 4, L, 4}, torch::kDouble);
+  const auto v = torch::randn({1, 4, L, 4}, torch::kDouble), w = torch::randn({1, 4, L, 4}, torch::kDouble);
+  SparseAttentionOptions options;
+  options.dropout = 0.25;
+  options.training = true;
+  auto loss = [&](const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& c) {
+    torch::manual_seed(99);
+    return (SparseAttention(a, b, c, kFourHeads, options) * w).sum();
+  };
+  const auto qg = q.clone().requires_grad_(), kg = k.clone().requires_grad_(), vg = v.clone().requires_grad_();
+  loss(qg, kg, vg).backward();
+  const double eps = 1e-6;
+  const std::vector<torch::Tensor> inputs = {q, k, v}, grads = {qg.grad(), kg.grad(), vg.grad()};
+  for (int which = 0; which < 3; ++which) {
+    const auto flat_grad = grads[which].reshape(-1);
+    for (int64_t e = 0; e < inputs[which].numel(); ++e) {
+      std::vector<torch::Tensor> plus = {q.clone(), k.clone(), v.clone()}, minus = {q.clone(), k.clone(), v.clone()};
+      plus[which].view(-1)[e] += eps;
+      minus[which].view(-1)[e] -= eps;
+      const double numeric = (loss(plus[0], plus[1], plus[2]) - loss(minus[0], minus[1], minus[2])).item<double>() / (2 * eps);
+      ASSERT_NEAR(flat_grad[e].item<double>(), numeric, 1e-6) << "input " << which << " element " << e;
+    }
+  }
+}
+
+// With dropout p, out = sum_c P_c m_c / (1-p) v_c with m_c ~ Bernoulli(1-p): its mean is
+// the output without dropout and its variance p/(1-p) sum_c P_c^2 v_c^2.
+TEST(SparseAttentionDropout, OutputsKeepMeanAndVariance) {
+  torch::manual_seed(11);
+  const int64_t L = 40, samples = 400;
+  const double p = 0.3;
+  const auto q = torch::randn({1, 4, L, 8}), k = torch::randn({1, 4, L, 8}), v = torch::randn({1, 4, L, 8});
+  torch::Tensor probs;
+  const auto clean = SparseAttention(q, k, v, kFourHeads, {}, &probs).to(torch::kDouble);
+  const auto expected_var =
+      p / (1 - p) * torch::matmul(probs.to(torch::kDouble).square(), v.to(torch::kDouble).square());
+  for (const auto impl : {SparseAttentionImpl::kKernel, SparseAttentionImpl::kMasked}) {
+    SparseAttentionOptions options;
+    options.impl = impl;
+    options.dropout = p;
+    options.training = true;
+    std::vector<torch::Tensor> draws;
+    for (int64_t s = 0; s < samples; ++s) draws.push_back(SparseAttention(q, k, v, kFourHeads, options).to(torch::kDouble));
+    const auto stack = torch::stack(draws);
+    const auto mean = stack.mean(0), var = stack.var(0);
+    // Mean: standardised errors have mean square about 1.
+    const double z2 = ((mean - clean).square() / (expected_var / samples)).mean().item<double>();
+    EXPECT_GT(z2, 0.8) << static_cast<int>(impl);
+    EXPECT_LT(z2, 1.25) << static_cast<int>(impl);
+    // Variance: total within 5% (the sampling error of the sum is about 1.5% here).
+    const double ratio = (var.sum() / expected_var.sum()).item<double>();
+    EXPECT_NEAR(ratio, 1.0, 0.05) << static_cast<int>(impl);
+  }
+  // Without training, dropout is off: the output is the clean one.
+  SparseAttentionOptions eval;
+  eval.dropout = p;
+  EXPECT_TRUE(torch::equal(SparseAttention(q, k, v, kFourHeads, eval).to(torch::kDouble), clean));
+}
+
+TEST(KernelAttention, HalfPrecisionInputsAreComputedInFloat) {
+  torch::manual_seed(13);
+  const auto q = torch::randn({1, 4, 50, 16}), k = torch::randn({1, 4, 50, 16}), v = torch::randn({1, 4, 50, 16});
+  const auto expected = SparseAttention(q, k, v, kFourHeads, {});
+  const auto bf16 = SparseAttention(q.to(torch::kBFloat16), k.to(torch::kBFloat16), v.to(torch::kBFloat16), kFourHeads, {});
+  EXPECT_EQ(bf16.scalar_type(), torch::kBFloat16);
+  EXPECT_LT((bf16.to(torch::kFloat) - expected).abs().max().item<float>(), 0.1f);
 }
 
 TEST(SparseAttention, RejectsBadShapes) {

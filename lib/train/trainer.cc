@@ -479,7 +479,7 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
         pos.evals_since_best = 0;
         best_weights = CopyWeights(model);
         if (hooks.save_checkpoint && is_main) {
-          std::map<std::string, std::string> metadata = recipe;
+          std::map<std::string, std::string> metadata = options.Recipe();
           metadata["step"] = absl::StrCat(pos.step);
           metadata["epoch"] = absl::StrFormat("%.4f", epochs_done());
           metadata["valid_loss"] = absl::StrCat(valid_loss);

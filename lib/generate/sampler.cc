@@ -1,0 +1,61 @@
+#include "lib/generate/sampler.h"
+
+#include <algorithm>
+
+#include "ATen/CPUGeneratorImpl.h"
+#include "absl/strings/str_cat.h"
+
+namespace attn::generate {
+
+torch::Tensor NextByteProbabilities(const torch::Tensor& logits, const SamplingOptions& options) {
+  torch::Tensor l = logits.detach().to(torch::kCPU, torch::kDouble).reshape({-1});
+  if (options.temperature <= 0) {
+    // Greedy: all the mass on the most likely byte.
+    return torch::zeros_like(l).index_put_({l.argmax()}, 1.0);
+  }
+  torch::Tensor probs = torch::softmax(l / options.temperature, 0);
+  if (options.top_k > 0 && options.top_k < probs.size(0)) {
+    const double kth = std::get<0>(probs.topk(options.top_k)).min().item<double>();
+    probs = torch::where(probs >= kth, probs, torch::zeros_like(probs));
+    probs = probs / probs.sum();
+  }
+  if (options.top_p < 1.0) {
+    auto [sorted, order] = probs.sort(/*dim=*/0, /*descending=*/true);
+    // Keep a byte when the probability of the bytes before it is still short of top_p.
+    torch::Tensor before = sorted.cumsum(0) - sorted;
+    const double threshold =
+        sorted.masked_select(before < options.top_p).min().item<double>();
+    probs = torch::where(probs >= threshold, probs, torch::zeros_like(probs));
+    probs = probs / probs.sum();
+  }
+  return probs;
+}
+
+absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
+                      const SamplingOptions& options, const std::function<absl::Status(char)>& emit) {
+  if (prompt.empty()) return absl::InvalidArgumentError("the prompt is empty; give --prompt or --prompt_file");
+  if (options.top_k < 0 || options.top_p <= 0 || options.top_p > 1 || options.max_bytes < 0) {
+    return absl::InvalidArgumentError("need --top_k >= 0, 0 < --top_p <= 1 and --max_bytes >= 0");
+  }
+  const int64_t context = options.context > 0 ? std::min(options.context, model.MaxSeqLen())
+                                              : model.MaxSeqLen();
+  model.eval();
+  torch::NoGradGuard no_grad;
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  std::vector<int64_t> bytes;
+  for (unsigned char c : prompt) bytes.push_back(c);
+  for (int64_t n = 0; n < options.max_bytes; ++n) {
+    const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(bytes.size()) - context);
+    torch::Tensor tokens =
+        torch::tensor(std::vector<int64_t>(bytes.begin() + start, bytes.end()), torch::kInt64)
+            .unsqueeze(0);
+    torch::Tensor logits = model.Forward(tokens)[0][-1];
+    torch::Tensor probs = NextByteProbabilities(logits, options);
+    const int64_t next = torch::multinomial(probs, 1, false, generator).item<int64_t>();
+    bytes.push_back(next);
+    if (absl::Status s = emit(static_cast<char>(next)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace attn::generate

@@ -1,0 +1,121 @@
+#include "lib/generate/sampler.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace attn::generate {
+namespace {
+
+// Probabilities 0.5, 0.3, 0.15, 0.05 on bytes 10..13, nothing elsewhere.
+torch::Tensor Logits() {
+  torch::Tensor logits = torch::full({256}, -std::numeric_limits<double>::infinity(), torch::kDouble);
+  const double p[] = {0.5, 0.3, 0.15, 0.05};
+  for (int i = 0; i < 4; ++i) logits[10 + i] = std::log(p[i]);
+  return logits;
+}
+
+void ExpectProbs(const torch::Tensor& probs, std::vector<double> want) {
+  ASSERT_EQ(probs.size(0), 256);
+  for (int b = 0; b < 256; ++b) {
+    const double expected = (b >= 10 && b < 10 + static_cast<int>(want.size())) ? want[b - 10] : 0.0;
+    EXPECT_NEAR(probs[b].item<double>(), expected, 1e-12) << "byte " << b;
+  }
+}
+
+TEST(SamplerTest, TemperatureOneKeepsTheDistribution) {
+  ExpectProbs(NextByteProbabilities(Logits(), {}), {0.5, 0.3, 0.15, 0.05});
+}
+
+TEST(SamplerTest, TemperatureTwoTakesTheSquareRoot) {
+  SamplingOptions o;
+  o.temperature = 2;
+  const double z = std::sqrt(0.5) + std::sqrt(0.3) + std::sqrt(0.15) + std::sqrt(0.05);
+  ExpectProbs(NextByteProbabilities(Logits(), o),
+              {std::sqrt(0.5) / z, std::sqrt(0.3) / z, std::sqrt(0.15) / z, std::sqrt(0.05) / z});
+}
+
+TEST(SamplerTest, TemperatureZeroIsGreedy) {
+  SamplingOptions o;
+  o.temperature = 0;
+  ExpectProbs(NextByteProbabilities(Logits(), o), {1.0});
+}
+
+TEST(SamplerTest, TopK) {
+  SamplingOptions o;
+  o.top_k = 2;
+  ExpectProbs(NextByteProbabilities(Logits(), o), {0.625, 0.375});
+}
+
+TEST(SamplerTest, TopPKeepsTheSmallestSetReachingP) {
+  SamplingOptions o;
+  o.top_p = 0.7;  // 0.5 < 0.7, 0.5 + 0.3 >= 0.7
+  ExpectProbs(NextByteProbabilities(Logits(), o), {0.625, 0.375});
+  o.top_p = 0.5;  // 0.5 alone reaches it
+  ExpectProbs(NextByteProbabilities(Logits(), o), {1.0});
+  o.top_p = 0.9;
+  ExpectProbs(NextByteProbabilities(Logits(), o), {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95});
+}
+
+// Predicts byte (b + 1) mod 256 after byte b, with a little mass on b + 2.
+class CountingModel : public model::LanguageModel {
+ public:
+  torch::Tensor Forward(const torch::Tensor& tokens) override {
+    torch::Tensor logits = torch::zeros({tokens.size(0), tokens.size(1), 256});
+    logits.scatter_(2, ((tokens + 1) % 256).unsqueeze(2), 5.0);
+    logits.scatter_(2, ((tokens + 2) % 256).unsqueeze(2), 4.0);
+    max_seen = std::max(max_seen, tokens.size(1));
+    return logits;
+  }
+  torch::Tensor ForwardWithAttention(const torch::Tensor& t, std::vector<torch::Tensor>*) override {
+    return Forward(t);
+  }
+  std::string Kind() const override { return "counting"; }
+  std::map<std::string, std::string> ConfigMetadata() const override { return {}; }
+  int64_t MaxSeqLen() const override { return 8; }
+  int64_t NumLayers() const override { return 0; }
+  int64_t NumHeads() const override { return 0; }
+  int64_t max_seen = 0;
+};
+
+std::string Sample(CountingModel& model, const std::string& prompt, const SamplingOptions& o) {
+  std::string out;
+  absl::Status s = Generate(model, prompt, o, [&](char c) {
+    out.push_back(c);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+TEST(SamplerTest, GreedyGenerationFollowsTheModel) {
+  CountingModel model;
+  SamplingOptions o;
+  o.temperature = 0;
+  o.max_bytes = 12;
+  EXPECT_EQ(Sample(model, "a", o), "bcdefghijklm");
+  EXPECT_EQ(model.max_seen, 8);  // the context is cut to the model's window
+}
+
+TEST(SamplerTest, SamplingIsReproducibleForASeed) {
+  CountingModel model;
+  SamplingOptions o;
+  o.max_bytes = 200;
+  const std::string a = Sample(model, "a", o), b = Sample(model, "a", o);
+  EXPECT_EQ(a, b);
+  o.seed = 7;
+  EXPECT_NE(Sample(model, "a", o), a);
+  o.top_k = 1;  // top-k 1 is greedy whatever the seed
+  EXPECT_EQ(Sample(model, "x", o).substr(0, 3), "yz{");
+}
+
+TEST(SamplerTest, EmptyPromptIsAnError) {
+  CountingModel model;
+  EXPECT_EQ(Generate(model, "", {}, [](char) { return absl::OkStatus(); }).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace attn::generate

@@ -1,0 +1,144 @@
+"""Loads the C++ checkpoints written by python_compat_fixture into the Python original
+(original_models.py) with load_state_dict(strict=True), and checks that eval-mode logits
+and per-head attention probabilities match the C++ ones. Then writes checkpoints of
+Python-made models (python_<name>.safetensors, in state_dict order, tied weight under both
+names) with their inputs and logits, for the fixture's `verify` step to load in C++.
+Usage: /usr/bin/python3 compat_check.py DIR"""
+
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import original_models  # noqa: E402
+
+DTYPES = {'F32': torch.float32, 'I64': torch.int64}
+LOGIT_TOL = 1e-4
+ATTENTION_TOL = 1e-5
+
+
+def read_safetensors(path):
+    """A minimal safetensors reader (the safetensors package is not available here)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    (n,) = struct.unpack('<Q', data[:8])
+    header = json.loads(data[8:8 + n])
+    metadata = header.pop('__metadata__', {})
+    body = data[8 + n:]
+    tensors = {}
+    for name, entry in header.items():
+        begin, end = entry['data_offsets']
+        buf = bytearray(body[begin:end])
+        t = torch.frombuffer(buf, dtype=DTYPES[entry['dtype']]) if buf else torch.empty(0, dtype=DTYPES[entry['dtype']])
+        tensors[name] = t.reshape(entry['shape']).clone()
+    return tensors, metadata
+
+
+def write_safetensors(path, tensors, metadata):
+    """A minimal safetensors writer, in the given order (not sorted, unlike ours)."""
+    header = {'__metadata__': metadata}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous()
+        blob = t.numpy().tobytes()
+        dtype = {torch.float32: 'F32', torch.int64: 'I64'}[t.dtype]
+        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    raw = json.dumps(header).encode()
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(raw)) + raw + b''.join(blobs))
+
+
+def write_python_checkpoint(directory, name, model, metadata, seq_len):
+    torch.manual_seed(11)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    model.eval()
+    write_safetensors(os.path.join(directory, f'python_{name}.safetensors'), model.state_dict(), metadata)
+    tokens = torch.randint(0, 256, (2, seq_len))
+    with torch.no_grad():
+        logits = model(tokens)
+    write_safetensors(os.path.join(directory, f'python_{name}_io.safetensors'),
+                      {'tokens': tokens, 'logits': logits}, {})
+
+
+def check_close(what, got, want, tol):
+    diff = (got - want).abs().max().item()
+    print(f'{what}: max |python - c++| = {diff:.3g}')
+    if not diff <= tol:
+        raise SystemExit(f'FAIL: {what} differs by {diff} (tolerance {tol})')
+
+
+def dense_attention(model, tokens):
+    """Per-head probabilities of every block, from nn.MultiheadAttention itself."""
+    x = model.pos_encoder(model.embedding(tokens) * math.sqrt(model.d_model))
+    mask = model.causal_mask(tokens.size(1), tokens.device)
+    out = []
+    for block in model.transformer_blocks:
+        h = block.norm1(x)
+        _, w = block.self_attn(h, h, h, attn_mask=mask, need_weights=True, average_attn_weights=False)
+        out.append(w)
+        x = block(x, mask)
+    return out
+
+
+def check_dense(directory):
+    state, meta = read_safetensors(os.path.join(directory, 'dense.safetensors'))
+    assert meta['kind'] == 'dense', meta
+    model = original_models.EnhancedCharTransformer(
+        d_model=int(meta['d_model']), nhead=int(meta['heads']), num_layers=int(meta['layers']),
+        dim_feedforward=int(meta['ff']), dropout=float(meta['dropout']),
+        attention_dropout=float(meta['attention_dropout']),
+        activation_dropout=float(meta['activation_dropout']), token_dropout=float(meta['token_dropout']),
+        stochastic_depth_prob=float(meta['stochastic_depth']), max_len=int(meta['max_len']))
+    model.load_state_dict(state, strict=True)
+    assert model.output.weight is model.embedding.weight
+    model.eval()
+    io, _ = read_safetensors(os.path.join(directory, 'dense_io.safetensors'))
+    with torch.no_grad():
+        check_close('dense logits', model(io['tokens']), io['logits'], LOGIT_TOL)
+        for i, w in enumerate(dense_attention(model, io['tokens'])):
+            check_close(f'dense attention layer {i}', w, io[f'attention.{i}'], ATTENTION_TOL)
+    write_python_checkpoint(directory, 'dense', model, meta, 20)
+
+
+def check_sparse(directory, name):
+    state, meta = read_safetensors(os.path.join(directory, name + '.safetensors'))
+    assert meta['kind'] == 'sparse', meta
+    heads = int(meta['heads'])
+    patterns = original_models.assign_head_patterns(heads, meta['mask_subset'])
+    recorded = [int(p) for p in meta['head_patterns'].split(',')]
+    if patterns != recorded:
+        raise SystemExit(f'FAIL: {name}: head patterns {recorded} recorded, the original assigns {patterns}')
+    model = original_models.SparseByteTransformer(
+        d_model=int(meta['d_model']), nhead=heads, num_layers=int(meta['layers']),
+        dim_feedforward=int(meta['ff']), max_len=int(meta['max_len']), head_patterns=patterns,
+        dropout=float(meta['dropout']), token_dropout=float(meta['token_dropout']))
+    model.load_state_dict(state, strict=True)
+    assert model.output_projection.weight is model.token_embedding.weight
+    model.eval()
+    io, _ = read_safetensors(os.path.join(directory, name + '_io.safetensors'))
+    attention = []
+    with torch.no_grad():
+        check_close(f'{name} logits', model(io['tokens'], attention), io['logits'], LOGIT_TOL)
+    for i, w in enumerate(attention):
+        check_close(f'{name} attention layer {i}', w, io[f'attention.{i}'], ATTENTION_TOL)
+    write_python_checkpoint(directory, name, model, meta, 35)
+
+
+def main():
+    directory = sys.argv[1]
+    check_dense(directory)
+    check_sparse(directory, 'sparse8')
+    check_sparse(directory, 'sparse6')
+    print('PASS')
+
+
+if __name__ == '__main__':
+    main()
