@@ -8,6 +8,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libabsl-dev libgflags-dev libgoogle-glog-dev libeigen3-dev
   libgtest-dev libgmock-dev
+  libgloo-dev
   libcurl4-openssl-dev libzip-dev nlohmann-json3-dev nettle-dev
   gnuplot-nox
   python3-torch

@@ -41,6 +41,12 @@ BatchStream::BatchStream(torch::Tensor streams, int64_t seq_len)
       seq_len_(seq_len),
       num_batches_((streams_.size(1) - 1) / seq_len) {}
 
+BatchStream BatchStream::Streams(int64_t first, int64_t count) const {
+  TORCH_CHECK(first >= 0 && count >= 1 && first + count <= batch_, "streams [", first, ", ",
+              first + count, ") out of range for ", batch_, " streams");
+  return BatchStream(streams_.narrow(0, first, count), seq_len_);
+}
+
 Batch BatchStream::Get(int64_t index) const {
   TORCH_CHECK(index >= 0 && index < num_batches_, "batch index ", index, " out of range");
   const torch::Tensor window =

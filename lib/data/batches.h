@@ -33,6 +33,10 @@ class BatchStream {
   // Window `index` of every stream, 0 <= index < NumBatches().
   Batch Get(int64_t index) const;
 
+  // Streams [first, first + count) alone, with the same windows: the share of one rank
+  // of a data-parallel job. Requires 0 <= first < first + count <= batch().
+  BatchStream Streams(int64_t first, int64_t count) const;
+
   int64_t batch() const { return batch_; }
   int64_t seq_len() const { return seq_len_; }
   int64_t TokensPerBatch() const { return batch_ * seq_len_; }

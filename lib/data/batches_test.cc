@@ -39,6 +39,21 @@ TEST(BatchStreamTest, ParallelStreamsOfConsecutiveWindows) {
   EXPECT_EQ(Row(b2.targets, 1), (std::vector<int64_t>{18, 19, 20}));
 }
 
+TEST(BatchStreamTest, StreamsAreOneRanksShareWithTheSameWindows) {
+  // 4 streams of 6 tokens (0..5, 6..11, 12..17, 18..23); windows of 2: 2 batches.
+  auto data = BatchStream::FromTokens(Iota(24), 4, 2, "t");
+  ASSERT_TRUE(data.ok()) << data.status();
+  BatchStream share = data->Streams(2, 2);
+  EXPECT_EQ(share.batch(), 2);
+  EXPECT_EQ(share.NumBatches(), 2);
+  EXPECT_EQ(share.TokensPerBatch(), 4);
+  Batch b1 = share.Get(1);
+  EXPECT_EQ(Row(b1.inputs, 0), (std::vector<int64_t>{14, 15}));
+  EXPECT_EQ(Row(b1.targets, 0), (std::vector<int64_t>{15, 16}));
+  EXPECT_EQ(Row(b1.inputs, 1), (std::vector<int64_t>{20, 21}));
+  EXPECT_EQ(Row(b1.targets, 1), (std::vector<int64_t>{21, 22}));
+}
+
 TEST(BatchStreamTest, BytesAbove127AreNotSignExtended) {
   std::string tokens = {'\xff', '\x80', '\x01'};
   auto data = BatchStream::FromTokens(tokens, 1, 2, "t");

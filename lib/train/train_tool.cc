@@ -6,6 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
+#include "lib/dist/communicator.h"
+#include "lib/dist/data_parallel.h"
+#include "lib/dist/dist_config.h"
 #include "lib/model/checkpoint.h"
 #include "lib/runtime/tool.h"
 
@@ -133,13 +136,23 @@ ModelSizeFlags ModelSizeFromFlags() {
 }
 
 int RunTraining(model::LanguageModel& model, const TrainOptions& options) {
+  // A data-parallel job when the environment or the flags say so (lib/dist).
+  absl::StatusOr<dist::DistConfig> config = dist::DistConfigFromCommandLine();
+  if (!config.ok()) return runtime::Fail(config.status());
+  absl::StatusOr<std::unique_ptr<dist::Communicator>> comm = dist::Communicator::Connect(*config);
+  if (!comm.ok()) return runtime::Fail(comm.status());
+  TrainOptions job = options;
   TrainHooks hooks;
   hooks.save_checkpoint = [](const std::string& path, model::LanguageModel& m,
                              const std::map<std::string, std::string>& metadata) {
     return model::SaveCheckpoint(path, m, metadata);
   };
-  absl::StatusOr<TrainSummary> summary = Train(model, options, hooks);
+  if (absl::Status s = dist::ConfigureDataParallel(**comm, model, &job, &hooks); !s.ok()) {
+    return runtime::Fail(s);
+  }
+  absl::StatusOr<TrainSummary> summary = Train(model, job, hooks);
   if (!summary.ok()) return runtime::Fail(summary.status());
+  if (!(*comm)->is_main()) return runtime::kExitOk;
   std::fprintf(stderr, "%s: %s; best model in %s\n", runtime::ToolName().c_str(),
                FormatSummary(*summary).c_str(), options.output_path.c_str());
   return runtime::kExitOk;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -60,10 +61,29 @@ c10::List<at::Tensor> TensorList(const std::vector<torch::Tensor>& tensors) {
   return list;
 }
 
+// Every rank's CPU random state (they differ: rank r seeds with seed + r), gathered on
+// every rank through the sum of one slot per rank.
+absl::StatusOr<std::vector<torch::Tensor>> RankRandomStates(const TrainOptions& options,
+                                                            const TrainHooks& hooks) {
+  const torch::Tensor mine = at::detail::getDefaultCPUGenerator().get_state().contiguous();
+  const int64_t n = mine.numel();
+  std::vector<double> slots(n * options.world_size, 0.0);
+  for (int64_t i = 0; i < n; ++i) slots[options.rank * n + i] = mine.data_ptr<uint8_t>()[i];
+  if (absl::Status s = hooks.sum_across_ranks(&slots); !s.ok()) return s;
+  std::vector<torch::Tensor> states;
+  for (int r = 0; r < options.world_size; ++r) {
+    torch::Tensor state = torch::empty({n}, torch::kUInt8);
+    for (int64_t i = 0; i < n; ++i) state.data_ptr<uint8_t>()[i] = static_cast<uint8_t>(slots[r * n + i]);
+    states.push_back(state);
+  }
+  return states;
+}
+
 absl::Status SaveState(const std::string& path, model::LanguageModel& model,
                        torch::optim::AdamW& optimizer, const Position& pos,
                        const std::vector<torch::Tensor>& best,
-                       const std::map<std::string, std::string>& recipe) {
+                       const std::map<std::string, std::string>& recipe,
+                       const std::vector<torch::Tensor>& rank_random_states) {
   std::ostringstream bytes;
   try {
     torch::serialize::OutputArchive archive;
@@ -75,6 +95,11 @@ absl::Status SaveState(const std::string& path, model::LanguageModel& model,
     optimizer.save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
     archive.write("rng", c10::IValue(at::detail::getDefaultCPUGenerator().get_state()));
+    archive.write("world_size", c10::IValue(static_cast<int64_t>(
+                                    std::max<size_t>(1, rank_random_states.size()))));
+    if (!rank_random_states.empty()) {
+      archive.write("rank_rngs", c10::IValue(TensorList(rank_random_states)));
+    }
     archive.write("position", c10::IValue(std::vector<int64_t>{
                                   pos.step, pos.epoch, pos.next_batch, pos.best_step,
                                   pos.evals_since_best, pos.tokens, pos.finished,
@@ -92,7 +117,8 @@ absl::Status SaveState(const std::string& path, model::LanguageModel& model,
 absl::Status LoadState(const std::string& path, model::LanguageModel& model,
                        torch::optim::AdamW& optimizer, Position* pos,
                        std::vector<torch::Tensor>* best,
-                       const std::map<std::string, std::string>& recipe) {
+                       const std::map<std::string, std::string>& recipe,
+                       const TrainOptions& options) {
   if (!std::filesystem::exists(path)) {
     return absl::NotFoundError(absl::StrCat(
         path, ": no resume state to continue from; run without --resume to start afresh"));
@@ -101,6 +127,14 @@ absl::Status LoadState(const std::string& path, model::LanguageModel& model,
     torch::serialize::InputArchive archive;
     archive.load_from(path);
     c10::IValue value;
+    // Each rank's share of the data and its random stream depend on the world size.
+    const int64_t saved_world_size = archive.try_read("world_size", value) ? value.toInt() : 1;
+    if (saved_world_size != options.world_size) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": was written by a job of ", saved_world_size, " rank(s) and this job has ",
+          options.world_size, "; it continues exactly only with WORLD_SIZE=", saved_world_size,
+          " (the data split and random streams depend on it), or start afresh without --resume"));
+    }
     archive.read("recipe", value);
     if (value.toStringRef() != RecipeString(recipe)) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -121,6 +155,11 @@ absl::Status LoadState(const std::string& path, model::LanguageModel& model,
     archive.read("optimizer", optimizer_archive);
     optimizer.load(optimizer_archive);
     archive.read("rng", value);
+    if (options.world_size > 1) {
+      c10::IValue rank_states;
+      archive.read("rank_rngs", rank_states);
+      value = rank_states.toTensorVector().at(options.rank);
+    }
     at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle, shared
     generator.set_state(value.toTensor());
     archive.read("position", value);
@@ -297,6 +336,28 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
   absl::StatusOr<data::BatchStream> valid_data =
       data::BatchStream::FromFile(options.valid_path, options.batch_size, options.seq_len);
   if (!valid_data.ok()) return valid_data.status();
+  const bool is_main = options.rank == 0;
+  if (options.world_size > 1) {
+    if (options.batch_size % options.world_size != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--batch_size=", options.batch_size, " is not a multiple of the world size ",
+          options.world_size, ": each rank trains on an equal share of the streams"));
+    }
+    if (!hooks.sum_across_ranks) {
+      return absl::InvalidArgumentError("a data-parallel run needs TrainHooks::sum_across_ranks");
+    }
+    const int64_t share = options.batch_size / options.world_size;
+    *train_data = train_data->Streams(options.rank * share, share);
+    *valid_data = valid_data->Streams(options.rank * share, share);
+  }
+  // The mean over ranks of a value each rank computed on its share (equal shares).
+  auto mean_across_ranks = [&](double* value) -> absl::Status {
+    if (options.world_size == 1) return absl::OkStatus();
+    std::vector<double> values = {*value};
+    if (absl::Status s = hooks.sum_across_ranks(&values); !s.ok()) return s;
+    *value = values[0] / options.world_size;
+    return absl::OkStatus();
+  };
 
   const int64_t batches_per_epoch = train_data->NumBatches();
   const int64_t steps_per_epoch = (batches_per_epoch + options.grad_accum - 1) / options.grad_accum;
@@ -316,14 +377,15 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
   Position pos;
   std::vector<torch::Tensor> best_weights;
   if (options.resume) {
-    if (absl::Status s = LoadState(state_path, model, *optimizer, &pos, &best_weights, recipe);
+    if (absl::Status s =
+            LoadState(state_path, model, *optimizer, &pos, &best_weights, recipe, options);
         !s.ok()) {
       return s;
     }
   } else {
-    torch::manual_seed(options.seed);
+    torch::manual_seed(options.seed + options.rank);  // each rank its own dropout
   }
-  absl::StatusOr<TrainingLog> log = TrainingLog::Open(options.log_path, options.resume, pos.step);
+  absl::StatusOr<TrainingLog> log = TrainingLog::Open(is_main ? options.log_path : "", options.resume, pos.step);
   if (!log.ok()) return log.status();
 
   const Clock::time_point start = Clock::now();
@@ -334,11 +396,19 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
   };
   auto save_state = [&]() -> absl::Status {
     pos.elapsed_s = elapsed();
-    return SaveState(state_path, model, *optimizer, pos, best_weights, recipe);
+    std::vector<torch::Tensor> rank_random_states;
+    if (options.world_size > 1) {
+      absl::StatusOr<std::vector<torch::Tensor>> states = RankRandomStates(options, hooks);
+      if (!states.ok()) return states.status();
+      rank_random_states = *std::move(states);
+    }
+    if (!is_main) return absl::OkStatus();
+    return SaveState(state_path, model, *optimizer, pos, best_weights, recipe, rank_random_states);
   };
 
-  runtime::Progress progress("train", total_steps, "steps");
-  progress.Update(pos.step);
+  std::optional<runtime::Progress> progress;
+  if (is_main) progress.emplace("train", total_steps, "steps");
+  if (progress) progress->Update(pos.step);
   const int64_t tokens_at_start = pos.tokens;
   double interval_loss = 0;
   int64_t interval_steps = 0, interval_tokens = 0;
@@ -365,7 +435,7 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
     optimizer->step();
 
     ++pos.step;
-    pos.tokens += n * train_data->TokensPerBatch();
+    pos.tokens += n * train_data->TokensPerBatch() * options.world_size;
     pos.next_batch += n;
     const bool epoch_end = pos.next_batch == batches_per_epoch;
     if (epoch_end) {
@@ -374,12 +444,13 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
     }
     interval_loss += loss;
     ++interval_steps;
-    interval_tokens += n * train_data->TokensPerBatch();
+    interval_tokens += n * train_data->TokensPerBatch() * options.world_size;
     const double run_tokens_per_s = (pos.tokens - tokens_at_start) / std::max(Seconds(start), 1e-9);
-    progress.Update(pos.step, absl::StrFormat("loss %.3f, bpc %.3f, %.0f tokens/s", loss,
+    if (progress) progress->Update(pos.step, absl::StrFormat("loss %.3f, bpc %.3f, %.0f tokens/s", loss,
                                               Bpc(loss), run_tokens_per_s));
     if (pos.step % options.log_every == 0 || pos.step == total_steps) {
       const double seconds = std::max(Seconds(interval_start), 1e-9);
+      if (absl::Status s = mean_across_ranks(&interval_loss); !s.ok()) return s;
       if (absl::Status s = log->Append({pos.step, epochs_done(), "train",
                                         interval_loss / interval_steps, lr,
                                         interval_tokens / seconds, elapsed()});
@@ -395,8 +466,9 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
     const bool validate =
         epoch_end || last || (options.eval_every > 0 && pos.step % options.eval_every == 0);
     if (validate) {
-      const double valid_loss = EvaluateLoss(model, *valid_data, options.eval_batches,
-                                             options.precision, options.device);
+      double valid_loss = EvaluateLoss(model, *valid_data, options.eval_batches,
+                                       options.precision, options.device);
+      if (absl::Status s = mean_across_ranks(&valid_loss); !s.ok()) return s;
       if (absl::Status s = log->Append({pos.step, epochs_done(), "valid", valid_loss, lr,
                                         run_tokens_per_s, elapsed()});
           !s.ok()) {
@@ -407,7 +479,7 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
         pos.best_step = pos.step;
         pos.evals_since_best = 0;
         best_weights = CopyWeights(model);
-        if (hooks.save_checkpoint) {
+        if (hooks.save_checkpoint && is_main) {
           std::map<std::string, std::string> metadata = options.Recipe();
           metadata["step"] = absl::StrCat(pos.step);
           metadata["epoch"] = absl::StrFormat("%.4f", epochs_done());
@@ -445,7 +517,7 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainOptio
   summary.elapsed_s = elapsed();
   summary.tokens_per_s = (pos.tokens - tokens_at_start) / std::max(Seconds(start), 1e-9);
   summary.peak_rss_bytes = PeakRssBytes();
-  progress.Finish(absl::StrFormat("%d steps this run, %s peak resident memory",
+  if (progress) progress->Finish(absl::StrFormat("%d steps this run, %s peak resident memory",
                                   pos.step - run_start_step,
                                   runtime::Progress::FormatBytes(summary.peak_rss_bytes)));
   return summary;

@@ -67,6 +67,12 @@ struct TrainOptions {
   Precision precision = Precision::kFp32;
   torch::Device device = torch::kCPU;
   bool resume = false;
+  // Data parallel (lib/dist): this process is rank `rank` of `world_size`. It trains and
+  // validates on streams [rank * B / W, (rank + 1) * B / W) of the batch_size streams, so
+  // that the ranks together take the steps of one process with the whole batch. Only
+  // rank 0 writes the checkpoint, the log, the resume state and progress.
+  int rank = 0;
+  int world_size = 1;
 
   // The settings a resumed run must share with the run it continues, as strings.
   std::map<std::string, std::string> Recipe() const;
@@ -80,6 +86,10 @@ struct TrainHooks {
   std::function<absl::Status(const std::string& path, model::LanguageModel& model,
                              const std::map<std::string, std::string>& metadata)>
       save_checkpoint;
+  // Data parallel: sums each value over the ranks, in place; every rank calls it at the
+  // same points (validation and training loss, random states for the resume state).
+  // Needed when world_size > 1.
+  std::function<absl::Status(std::vector<double>* values)> sum_across_ranks;
 };
 
 struct TrainSummary {
