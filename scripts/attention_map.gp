@@ -3,7 +3,8 @@
 #   gnuplot -e "infile='heads.npy'; header=128; L=128; heads='0 1 3 6'; names='...'; \
 #               title='sparse, layer 0'; outfile='attention.png'" scripts/attention_map.gp
 # header: bytes before the data (the npy header); heads: the head numbers, in record order;
-# names: one label per panel ('pattern_0' ...; underscores become spaces).
+# names: one word per panel, shown after the head number (optional).
+if (!exists("names")) names = ""
 if (outfile[strlen(outfile)-3:] eq ".svg") {
   set terminal svg size 1100,1000 dynamic font "DejaVu Sans,14"
 } else {
@@ -26,7 +27,7 @@ set size ratio -1
 set tics out
 do for [p = 1 : n] {
   name = words(names) >= p ? word(names, p) : ""
-  set title sprintf("head %s %s", word(heads, p), name) noenhanced
+  set title (name eq "" ? sprintf("head %s", word(heads, p)) : sprintf("head %s (%s)", word(heads, p), name)) noenhanced
   offset = header + (p - 1) * L * L * 4
   plot infile binary array=(L, L) format="%float32" skip=offset endian=little \
        using ($1 > 0 ? $1 : 1e-9) with image notitle

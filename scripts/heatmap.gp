@@ -21,7 +21,8 @@ set xtics 1 out
 set ytics 1 out
 set xrange [-0.5 : H_max + 0.5]
 set yrange [L_max + 0.5 : -0.5]
-set cbrange [M_min : M_max]
+# A constant metric (say sparsity 0 everywhere in an untrained model) still gets a scale.
+if (M_max > M_min) { set cbrange [M_min : M_max] } else { set cbrange [M_min - 0.5 : M_max + 0.5] }
 set palette defined (0 "#440154", 0.25 "#3b528b", 0.5 "#21918c", 0.75 "#5ec962", 1 "#fde725")
 set key off
 format = metric eq "distance" ? "%.3g" : "%.2f"

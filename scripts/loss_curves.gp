@@ -8,10 +8,13 @@ if (!exists("title")) title = 'Training curves: '.log
 set datafile separator "\t"
 set title title noenhanced
 set xlabel 'optimizer step'
-set ylabel 'bits per byte'
+set ylabel 'bits per byte (log scale)'
 set grid
 set key top right
-set yrange [0:*]
+# Log scale: an untrained model can start hundreds of times above where it ends (the
+# sparse original starts near 2000 bpc), and the end is what one wants to read.
+set logscale y
+set yrange [*:*]
 
 # Each split's rows into a datablock of its own, so the lines join consecutive rows of
 # that split (skipping rows inside one plot would break the line at each of them).

@@ -23,7 +23,7 @@ K_MAX ?= 8
 SPARSE_MAP_HEADS ?= 0,1,3,6
 DENSE_MAP_HEADS ?= 0,1,2,3
 
-BIN := bazel-bin/tools
+BIN ?= bazel-bin/tools
 DATA := $(OUT)/data/corpus
 MODELS := dense sparse
 FIG := $(OUT)/figures
@@ -77,7 +77,8 @@ $(OUT)/attention/%.npy: $(OUT)/models/%.done
 
 # npy v1 header length: 10 bytes + the little-endian uint16 at offset 8.
 npy_header = $$(( 10 + $$(od -An -tu2 -j8 -N2 $(1)) ))
-sparse_map_names := pattern_0_(local_8) pattern_3_(local_16) pattern_1_(strided) pattern_2_(global)
+# Panel labels for SPARSE_MAP_HEADS under the default 8-head assignment (DESIGN.md section 4).
+sparse_map_names := local-8 local-16 strided global
 
 $(FIG)/%.done: $(OUT)/analysis/%.clusters.csv $(OUT)/analysis/%.silhouette.tsv $(OUT)/attention/%.npy
 	@mkdir -p $(FIG)

@@ -162,19 +162,34 @@ torch::Tensor MixValues(const torch::Tensor& probs, const torch::Tensor& v) {
   return probs.matmul(v.view({L, H, dh}).transpose(0, 1)).transpose(0, 1).reshape({L, H * dh});
 }
 
+// What rebuilding a one-layer model's output needs: the dumped probabilities of its only
+// layer [H, L, L], its weights, the input ids [1, L] and the model's own logits [L, 256].
+struct OneLayerCase {
+  torch::Tensor probs;
+  std::map<std::string, torch::Tensor> weights;
+  torch::Tensor ids;
+  torch::Tensor logits;
+};
+
+OneLayerCase DumpOneLayer(LanguageModel& model, int64_t L) {
+  const std::string tokens = Tokens(64);
+  OneLayerCase c;
+  c.probs = AsTensor(DumpAndRead(model, tokens, {.num_seqs = 1, .seq_len = L})[0])[0];
+  c.weights = Weights(model);
+  c.ids = torch::from_blob(const_cast<char*>(tokens.data()), {1, L}, torch::kUInt8).to(torch::kLong);
+  torch::NoGradGuard no_grad;
+  model.eval();
+  c.logits = model.Forward(c.ids)[0];
+  return c;
+}
+
 // A one-layer sparse model's logits, rebuilt from its weights and the dumped probabilities.
 TEST(DumpAttention, SparseProbabilitiesTimesValuesReproduceTheModel) {
   auto model = SmallSparse(1);
-  const std::string tokens = Tokens(64);
   const int64_t L = 33, d = 32;
-  const torch::Tensor probs = AsTensor(DumpAndRead(*model, tokens, {.num_seqs = 1, .seq_len = L})[0])[0];
-  const auto w = Weights(*model);
-  const torch::Tensor ids =
-      torch::from_blob(const_cast<char*>(tokens.data()), {1, L}, torch::kUInt8).to(torch::kLong);
+  const OneLayerCase c = DumpOneLayer(*model, L);
+  const auto& [probs, w, ids, want] = c;
   torch::NoGradGuard no_grad;
-  model->eval();
-  const torch::Tensor want = model->Forward(ids)[0];
-
   torch::Tensor x = F::embedding(ids[0], w.at("token_embedding.weight")) * std::sqrt(double(d)) +
                     w.at("pos_encoder.pe")[0].slice(0, 0, L);
   const std::string p = "transformer_encoder.0.";
@@ -188,16 +203,10 @@ TEST(DumpAttention, SparseProbabilitiesTimesValuesReproduceTheModel) {
 // The same for a one-layer dense model (positional feed-forward, gammas, final norm, tied output).
 TEST(DumpAttention, DenseProbabilitiesTimesValuesReproduceTheModel) {
   auto model = SmallDense(1);
-  const std::string tokens = Tokens(64);
   const int64_t L = 24, d = 16;
-  const torch::Tensor probs = AsTensor(DumpAndRead(*model, tokens, {.num_seqs = 1, .seq_len = L})[0])[0];
-  const auto w = Weights(*model);
-  const torch::Tensor ids =
-      torch::from_blob(const_cast<char*>(tokens.data()), {1, L}, torch::kUInt8).to(torch::kLong);
+  const OneLayerCase c = DumpOneLayer(*model, L);
+  const auto& [probs, w, ids, want] = c;
   torch::NoGradGuard no_grad;
-  model->eval();
-  const torch::Tensor want = model->Forward(ids)[0];
-
   torch::Tensor x = F::embedding(ids[0], w.at("embedding.weight")) * std::sqrt(double(d));
   x = x + w.at("pos_encoder.alpha") * w.at("pos_encoder.pe").slice(0, 0, L);
   x = x + Linear(w, "pos_encoder.position_ff.3",
