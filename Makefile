@@ -3,13 +3,18 @@ SHELL := /bin/bash
 BAZEL ?= bazel
 BIN := bazel-bin/tools
 
-.PHONY: setup build test demo enwik8 clean
+.PHONY: setup build tools test demo enwik8 clean
 
 setup:
 	@bash scripts/setup.sh
 
 build: setup
 	$(BAZEL) build //...
+
+# Only what the pipeline runs (the tests need not be built for it).
+tools: setup
+	$(BAZEL) build //tools:tokenize //tools:enwik8_fetch //tools:train_dense //tools:train_sparse \
+	    //tools:dump_attention //tools:head_metrics //tools:kmeans //tools:silhouette //tools:generate
 
 test: setup
 	@bash scripts/run_tests.sh
@@ -22,7 +27,7 @@ DEMO_STEPS ?= 800
 DEMO_SPARSE_STEPS ?= 1200
 DEMO_MODEL := --d_model=128 --layers=2 --ff=256 --seq_len=128 --batch_size=16 --lr=2e-3 \
     --warmup_steps=50 --eval_every=100 --eval_batches=20 --epochs=1000
-demo: build
+demo: tools
 	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/demo \
 	    DENSE_FLAGS="$(DEMO_MODEL) --heads=4 --max_steps=$(DEMO_STEPS)" \
 	    SPARSE_FLAGS="$(DEMO_MODEL) --heads=8 --max_steps=$(DEMO_SPARSE_STEPS)"
@@ -35,7 +40,7 @@ ENWIK8_cpu := --d_model=256 --heads=8 --layers=4 --ff=1024 --seq_len=256 --batch
     --max_steps=10000 --eval_every=1000 --eval_batches=50
 ENWIK8_SEQ_paper := 1024
 ENWIK8_SEQ_cpu := 256
-enwik8: build
+enwik8: tools
 	$(BIN)/enwik8_fetch --output=data/enwik8
 	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/enwik8-$(PRESET) CORPUS=data/enwik8 \
 	    DENSE_FLAGS="$(ENWIK8_$(PRESET))" SPARSE_FLAGS="$(ENWIK8_$(PRESET))" \
