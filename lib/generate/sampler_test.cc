@@ -62,15 +62,12 @@ TEST(SamplerTest, TopPKeepsTheSmallestSetReachingP) {
 // Predicts byte (b + 1) mod 256 after byte b, with a little mass on b + 2.
 class CountingModel : public model::LanguageModel {
  public:
-  torch::Tensor Forward(const torch::Tensor& tokens) override {
+  torch::Tensor ForwardWithAttention(const torch::Tensor& tokens, std::vector<torch::Tensor>*) override {
     torch::Tensor logits = torch::zeros({tokens.size(0), tokens.size(1), 256});
     logits.scatter_(2, ((tokens + 1) % 256).unsqueeze(2), 5.0);
     logits.scatter_(2, ((tokens + 2) % 256).unsqueeze(2), 4.0);
     max_seen = std::max(max_seen, tokens.size(1));
     return logits;
-  }
-  torch::Tensor ForwardWithAttention(const torch::Tensor& t, std::vector<torch::Tensor>*) override {
-    return Forward(t);
   }
   std::string Kind() const override { return "counting"; }
   std::map<std::string, std::string> ConfigMetadata() const override { return {}; }

@@ -188,7 +188,6 @@ class DenseModel : public LanguageModel {
     embedding->weight.normal_(0.0, 0.02);
   }
 
-  torch::Tensor Forward(const torch::Tensor& tokens) override { return Run(tokens, nullptr); }
   torch::Tensor ForwardWithAttention(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) override {
     return Run(tokens, attention);
   }

@@ -17,10 +17,10 @@ class LanguageModel : public torch::nn::Module {
  public:
   // tokens: [B, L] int64 bytes. Returns logits [B, L, 256] for the next byte.
   // Dropout, token dropout and stochastic depth follow is_training().
-  virtual torch::Tensor Forward(const torch::Tensor& tokens) = 0;
+  torch::Tensor Forward(const torch::Tensor& tokens) { return ForwardWithAttention(tokens, nullptr); }
 
-  // As Forward, and appends each layer's per-head attention probabilities
-  // ([B, heads, L, L], masked entries exactly 0) to `attention`, layer by layer.
+  // As Forward, and, when `attention` is not null, appends each layer's per-head attention
+  // probabilities ([B, heads, L, L], masked entries exactly 0) to it, layer by layer.
   virtual torch::Tensor ForwardWithAttention(const torch::Tensor& tokens,
                                              std::vector<torch::Tensor>* attention) = 0;
 

@@ -95,7 +95,6 @@ class SparseModel : public LanguageModel {
     output_projection = register_module("output_projection", TiedOutput(c.d_model));
   }
 
-  torch::Tensor Forward(const torch::Tensor& tokens) override { return Run(tokens, nullptr); }
   torch::Tensor ForwardWithAttention(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) override {
     return Run(tokens, attention);
   }

@@ -30,16 +30,14 @@ class TinyModel : public model::LanguageModel {
     previous_->weight.normal_(0, 0.1);
   }
 
-  torch::Tensor Forward(const torch::Tensor& tokens) override {
+  // No attention to report: `attention` is left as it is.
+  torch::Tensor ForwardWithAttention(const torch::Tensor& tokens,
+                                     std::vector<torch::Tensor>* /*attention*/) override {
     torch::Tensor before = torch::cat(
         {torch::zeros_like(tokens.narrow(1, 0, 1)), tokens.narrow(1, 0, tokens.size(1) - 1)}, 1);
     torch::Tensor x = embedding_(tokens) + previous_(before);
     x = x + torch::gelu(hidden_(dropout_(x)));
     return torch::matmul(x, output_weight_.t()) + output_bias_;
-  }
-  torch::Tensor ForwardWithAttention(const torch::Tensor& tokens,
-                                     std::vector<torch::Tensor>* attention) override {
-    return Forward(tokens);
   }
   std::string Kind() const override { return "tiny"; }
   std::map<std::string, std::string> ConfigMetadata() const override {
