@@ -33,9 +33,10 @@ bool Better(const Candidate& c, const Candidate& best, double tolerance) {
 }  // namespace
 
 std::vector<int64_t> StrideCandidates(int64_t seq_len) {
+  // At least 4 columns (0, s, 2s, 3s): fewer are anchors in all but name.
   std::vector<int64_t> strides;
-  for (int64_t s = 2; s <= 32 && s < seq_len; ++s) strides.push_back(s);
-  for (int64_t s = 64; s < seq_len; s *= 2) strides.push_back(s);
+  for (int64_t s = 2; s <= 32 && 3 * s < seq_len; ++s) strides.push_back(s);
+  for (int64_t s = 64; 3 * s < seq_len; s *= 2) strides.push_back(s);
   return strides;
 }
 

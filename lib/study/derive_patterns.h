@@ -47,7 +47,8 @@ absl::StatusOr<PatternFit> FitPattern(const std::vector<double>& mass, int64_t s
 // The share of `mass`'s causal mass (as above) that `pattern` allows, summed entry by entry.
 double PatternCoverage(const std::vector<double>& mass, const model::PatternAtLength& pattern);
 
-// The strides the search tries besides 0: 2..32, then the powers of two below seq_len.
+// The strides the search tries besides 0: 2..32, then the powers of two, each only while it
+// gives at least 4 columns (3 stride < seq_len).
 std::vector<int64_t> StrideCandidates(int64_t seq_len);
 
 // A fraction r in [0, 1] with min(L-1, floor(r (L-1))) == column at L = seq_len: column /

@@ -92,13 +92,18 @@ TEST(AnchorFractionTest, MapsBackToTheColumnAtEveryLength) {
   EXPECT_EQ(AnchorFraction(341, 1024), 1.0 / 3);  // column / (L - 1) itself where it maps back
 }
 
-TEST(StrideCandidatesTest, SmallStridesThenPowersOfTwo) {
-  EXPECT_EQ(StrideCandidates(8), (std::vector<int64_t>{2, 3, 4, 5, 6, 7}));
+TEST(StrideCandidatesTest, SmallStridesThenPowersOfTwoWithFourColumns) {
+  EXPECT_EQ(StrideCandidates(10), (std::vector<int64_t>{2, 3}));  // 0, 3, 6, 9
+  EXPECT_EQ(StrideCandidates(64), (std::vector<int64_t>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+                                                        18, 19, 20, 21}));
   std::vector<int64_t> expected;
   for (int64_t s = 2; s <= 32; ++s) expected.push_back(s);
-  for (int64_t s : {64, 128, 256, 512}) expected.push_back(s);
+  for (int64_t s : {64, 128, 256}) expected.push_back(s);
   EXPECT_EQ(StrideCandidates(1024), expected);
-  EXPECT_TRUE(StrideCandidates(2).empty());
+  EXPECT_EQ(StrideCandidates(1025), expected);
+  expected.push_back(512);
+  EXPECT_EQ(StrideCandidates(1537), expected);
+  EXPECT_TRUE(StrideCandidates(6).empty());
 }
 
 // With coverage 1 every positive entry must be allowed, so the cheapest pattern is the planted
