@@ -1,16 +1,16 @@
 // derive_patterns at the size: 96 heads (12 layers x 8) x 10 sequences x 1024^2 of
 // planted attention (the built-ins local8, local16, strided, global and dense, head h of
 // every layer taking built-in h mod 5, with 5% noise), one cluster per built-in. Reports
-// separately the time to read the stream (through a pipe, as `dump_attention | ...`, summing
-// each head into its cluster) and the time to fit the clusters' patterns.
+// separately the time to read the stream (parsing it and summing each head into its cluster;
+// the records are served from memory, so this is the reader's own work, not a writer's or a
+// disk's) and the time to fit the clusters' patterns.
 //   bazel run //bench:derive_patterns -- --threads=2
-#include <unistd.h>
-
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gflags/gflags.h"
@@ -31,6 +31,35 @@ DEFINE_int32(sequences, 10, "records streamed");
 DEFINE_double(coverage, 0.9, "coverage target of the fit");
 
 namespace {
+
+// A read-only stream of `copies` .npy records (header + data) served from one copy in memory.
+struct RepeatedRecord {
+  std::string header;
+  const char* data;
+  size_t data_size;
+  size_t copies;
+  size_t offset = 0;  // within the whole stream
+
+  FILE* Open() {
+    cookie_io_functions_t io = {};
+    io.read = [](void* cookie, char* buf, size_t size) -> ssize_t {
+      auto* r = static_cast<RepeatedRecord*>(cookie);
+      const size_t record = r->header.size() + r->data_size;
+      size_t done = 0;
+      while (done < size && r->offset < record * r->copies) {
+        const size_t at = r->offset % record;
+        const char* from = at < r->header.size() ? r->header.data() + at : r->data + (at - r->header.size());
+        const size_t left = at < r->header.size() ? r->header.size() - at : record - at;
+        const size_t n = std::min(left, size - done);
+        std::memcpy(buf + done, from, n);
+        done += n;
+        r->offset += n;
+      }
+      return static_cast<ssize_t>(done);
+    };
+    return fopencookie(this, "rb", io);
+  }
+};
 
 double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -65,18 +94,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<attn::study::HeadClusters> clusters = attn::study::ParseHeadClusters(table);
   if (!clusters.ok()) return attn::runtime::Fail(clusters.status());
 
-  int fds[2];
-  if (pipe(fds) != 0) return attn::runtime::kExitFailure;
   const std::vector<int64_t> shape = {FLAGS_layers, FLAGS_heads, n, n};
-  std::thread writer([&] {
-    FILE* out = fdopen(fds[1], "wb");
-    for (int s = 0; s < FLAGS_sequences; ++s) {
-      if (!attn::io::WriteNpyRecord(out, record.data(), shape).ok()) break;
-    }
-    std::fclose(out);
-  });
-  FILE* in = fdopen(fds[0], "rb");
-  attn::io::NpyStreamReader reader(in, "pipe");
+  RepeatedRecord stream{attn::io::NpyFloat32Header(shape),
+                        reinterpret_cast<const char*>(record.data()), record.size() * sizeof(float),
+                        static_cast<size_t>(FLAGS_sequences)};
+  FILE* in = stream.Open();
+  attn::io::NpyStreamReader reader(in, "planted");
   attn::study::SumOptions options;
   options.threads = threads;
   const std::clock_t cpu_start = std::clock();
@@ -84,12 +107,10 @@ int main(int argc, char** argv) {
   absl::StatusOr<attn::study::ClusterAttention> sums = attn::study::SumClusterAttention(&reader, *clusters, options);
   const double read_s = Seconds(read_start);
   const double read_cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-  writer.join();
   std::fclose(in);
   if (!sums.ok()) return attn::runtime::Fail(sums.status());
   const double bytes = static_cast<double>(reader.bytes_read());
-  std::printf("read: %d x [%d, %d, %lld, %lld] float32 = %s in %.2f s with %d threads (%s/s; %.2f CPU s, "
-              "the writer's share of the pipe included)\n",
+  std::printf("read: %d x [%d, %d, %lld, %lld] float32 = %s in %.2f s with %d threads (%s/s; %.2f CPU s)\n",
               FLAGS_sequences, FLAGS_layers, FLAGS_heads, static_cast<long long>(n), static_cast<long long>(n),
               Progress::FormatBytes(bytes).c_str(), read_s, threads, Progress::FormatBytes(bytes / read_s).c_str(),
               read_cpu_s);

@@ -5,21 +5,7 @@ set -uo pipefail
 T="${TEST_SRCDIR}/attn"
 DP="$T/tools/derive_patterns"; PLANT="$T/lib/study/planted_stream"
 W="${TEST_TMPDIR}"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect_error CODE MESSAGE_SUBSTRING OUTPUT_FILE -- command...: exit code, exactly one
-# stderr line containing the message, and no output file left behind.
-expect_error() {
-  local code="$1" message="$2" out="$3"; shift 4
-  rm -f "$out"
-  "$@" 2> "$W/err" > /dev/null
-  local rc=$?
-  [ "$rc" -eq "$code" ] || fail "$*: exit $rc, expected $code"
-  [ "$(wc -l < "$W/err")" -eq 1 ] || fail "$*: stderr is not one line: $(cat "$W/err")"
-  grep -qF -- "$message" "$W/err" || fail "$*: stderr lacks '$message': $(cat "$W/err")"
-  [ -z "$out" ] || ! ls "$out"* > /dev/null 2>&1 || fail "$*: left $out behind"
-}
+source "$T/tools/test_lib.sh"
 
 "$PLANT" "$W/s.npy" "$W/c.csv" 32 || fail "planted_stream"
 "$PLANT" "$W/nan.npy" "$W/c.csv" 32 nan || fail "planted_stream nan"
@@ -93,5 +79,4 @@ expect_error 1 "no records" "$W/o.json" -- \
 expect_error 1 "cannot open" "$W/o.json" -- \
   "$DP" --attention="$W/absent.npy" --clusters="$W/c.csv" --heads=4 --output="$W/o.json"
 
-[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "PASS"
+finish

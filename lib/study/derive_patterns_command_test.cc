@@ -283,6 +283,15 @@ TEST(RunDerivePatternsTest, BadInputsLeaveNoOutput) {
   ExpectHas(std::string(s.message()), "dense.npy: layer 0 head 1, layer 0 head 2, layer 0 head 3 and 8 more not in ");
   EXPECT_NE(access(out.c_str(), F_OK), 0);
   o = planted.Options(out);
+  o.attention = TempPath("zeros.npy");
+  std::FILE* f = std::fopen(o.attention.c_str(), "wb");
+  ASSERT_TRUE(io::WriteNpyRecord(f, std::vector<float>(2 * 6 * kL * kL, 0.0f).data(), {2, 6, kL, kL}).ok());
+  std::fclose(f);
+  s = RunDerivePatterns(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  ExpectHas(std::string(s.message()), "zeros.npy: cluster 0: no attention mass on or below the diagonal");
+  EXPECT_NE(access(out.c_str(), F_OK), 0);
+  o = planted.Options(out);
   o.attention = TempPath("missing.npy");
   EXPECT_FALSE(RunDerivePatterns(o).ok());
   EXPECT_NE(access(out.c_str(), F_OK), 0);
