@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 #include <vector>
@@ -78,15 +79,23 @@ absl::Status RunDerivePatterns(const DerivePatternsOptions& o) {
   if (!table.ok()) return table.status();
   absl::StatusOr<HeadClusters> clusters = ParseHeadClusters(*table);
   if (!clusters.ok()) return clusters.status();
+  if (o.per_layer && o.layers > 0) {
+    // Checked before the long read: the stream must have the CSV's layers (every head of one
+    // is in the other), so the CSV tells the clustered model's layer count.
+    int64_t clustered = 0;
+    for (const auto& members : clusters->members) {
+      for (const HeadId& h : members) clustered = std::max(clustered, h.layer + 1);
+    }
+    if (o.layers != clustered) {
+      return absl::InvalidArgumentError(absl::StrCat("layers = ", o.layers, " with per_layer: each layer's heads ",
+                                                     "follow the same layer of the clustered model, which has ",
+                                                     clustered, " (", clusters->source, ")"));
+    }
+  }
   runtime::Progress progress("derive_patterns", FileSize(o.attention), "B");
   absl::StatusOr<ClusterAttention> attention = ReadAttention(o, *clusters, &progress);
   if (!attention.ok()) return attention.status();
   const int64_t layers = o.layers > 0 ? o.layers : attention->layers;
-  if (o.per_layer && layers != attention->layers) {
-    return absl::InvalidArgumentError(absl::StrCat("layers = ", layers, " with per_layer: each layer's heads follow "
-                                                   "the same layer of the clustered model, which has ",
-                                                   attention->layers));
-  }
   progress.Finish(absl::StrCat(attention->sequences, " sequences of ", attention->seq_len));
   const size_t k = clusters->labels.size();
   const int64_t n = attention->seq_len;
