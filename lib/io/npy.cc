@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -182,9 +183,16 @@ NpyStreamReader::NpyStreamReader(std::FILE* file, std::string source_name)
   // A pipe's default 64 KB buffer makes writer and reader switch every 64 KB; records are
   // hundreds of MB. Best effort: the stream works the same without it.
   struct stat st;
-  if (fstat(fileno(file_), &st) == 0 && S_ISFIFO(st.st_mode)) {
-    fcntl(fileno(file_), F_SETPIPE_SZ, 1 << 20);
-  }
+  if (fstat(fileno(file_), &st) != 0) return;
+  if (S_ISFIFO(st.st_mode)) fcntl(fileno(file_), F_SETPIPE_SZ, 1 << 20);
+  regular_file_ = S_ISREG(st.st_mode);
+}
+
+int64_t NpyStreamReader::BytesLeftInFile() const {
+  struct stat st;
+  const long position = std::ftell(file_);
+  if (!regular_file_ || position < 0 || fstat(fileno(file_), &st) != 0) return -1;
+  return std::max<int64_t>(0, static_cast<int64_t>(st.st_size) - position);
 }
 
 absl::Status NpyStreamReader::Error(const std::string& message) const {
@@ -266,6 +274,14 @@ absl::StatusOr<bool> NpyStreamReader::NextHeader(NpyHeader* header) {
     }
     n *= d;
   }
+  // A regular file says how much data can follow, so a corrupt or hostile header is refused
+  // here, before any consumer sizes a buffer from it.
+  const int64_t left = BytesLeftInFile();
+  if (left >= 0 && n * static_cast<int64_t>(sizeof(float)) > left) {
+    return Error(absl::StrCat("shape ", ShapeText(header->shape), " needs ", n * sizeof(float),
+                              " bytes of data but the file has ", left,
+                              " left; the file is truncated or its header corrupt"));
+  }
   remaining_ = n;
   return true;
 }
@@ -293,12 +309,20 @@ absl::StatusOr<bool> NpyStreamReader::Next(NpyRecord* record) {
   if (!more.ok() || !*more) return more;
   const int64_t n = header.num_elements();
   record->shape = std::move(header.shape);
-  try {
-    record->data.resize(static_cast<size_t>(n));
-  } catch (const std::bad_alloc&) {
-    return Error(absl::StrCat("cannot hold a record of ", n, " floats in memory"));
-  }
-  if (absl::Status s = ReadData(record->data.data(), n); !s.ok()) return s;
+  // The buffer grows as the data arrives (doubling from 64K floats) unless the size is
+  // already known to be there: a stream's header alone never makes us allocate.
+  const bool sized = regular_file_ || static_cast<int64_t>(record->data.capacity()) >= n;
+  int64_t have = 0;
+  do {
+    const int64_t chunk = sized ? n - have : std::min(n - have, std::max<int64_t>(have, 1 << 16));
+    try {
+      record->data.resize(static_cast<size_t>(have + chunk));
+    } catch (const std::bad_alloc&) {
+      return Error(absl::StrCat("cannot hold a record of ", n, " floats in memory"));
+    }
+    if (absl::Status s = ReadData(record->data.data() + have, chunk); !s.ok()) return s;
+    have += chunk;
+  } while (have < n);
   return true;
 }
 
