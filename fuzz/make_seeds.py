@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the fuzz targets into fuzz/corpus/NAME/ (a few KB each).
+"""Writes the seed corpora of the fuzz targets into fuzz/corpus/NAME/ (a few KB each), and
+the known crashers that wait for a fix into fuzz/open_findings/NAME/.
 
 Run from the repository root with Debian's python3 (python3-numpy): python3
 fuzz/make_seeds.py. The npy records come from numpy itself; the first byte of an npy or
@@ -14,10 +15,11 @@ import struct
 import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+OPEN_FINDINGS = os.path.join(os.path.dirname(ROOT), "open_findings")
 
 
-def write(target, name, data):
-    folder = os.path.join(ROOT, target)
+def write(target, name, data, root=ROOT):
+    folder = os.path.join(root, target)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "wb") as f:
         f.write(data)
@@ -41,7 +43,23 @@ def attention(layers, heads, n, seed):
     return (e / e.sum(-1, keepdims=True)).astype("<f4")
 
 
+# 192-byte records whose 128-byte header claims far more data than the 64 bytes that follow.
+HOSTILE_SHAPES = {"1e11x1x1x1": (10**11, 1, 1, 1), "1x2pow31x1x1": (1, 2**31, 1, 1),
+                  "1x1x20000x20000": (1, 1, 20000, 20000)}
+
+
+def hostile(shape):
+    header = npy(np.zeros(0, "<f4"))[:8]  # magic and version 1.0
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ", ".join(map(str, shape))
+    text += " " * (128 - 10 - len(text) - 1) + "\n"
+    return header + struct.pack("<H", len(text)) + text.encode() + b"\x01" * 64
+
+
 def npy_seeds():
+    for name, shape in HOSTILE_SHAPES.items():
+        write("npy", f"claims_{name}_file", b"\x00" + hostile(shape))
+        write("npy", f"claims_{name}_pipe", b"\x01" + hostile(shape))
+        write("npy", f"claims_{name}_pipe_pieces", b"\x03" + hostile(shape))
     a = np.arange(6, dtype="<f4").reshape(2, 3) / 8
     two = npy(a) + npy(np.array([0.5, -1.25, 3.0, 1e-3], dtype="<f4").reshape(1, 1, 2, 2))
     for mode in (0, 1, 2, 3, 0x1E):
@@ -96,6 +114,11 @@ def head_metrics_seeds():
     bad[0, 0, 1, 0] = np.nan
     write("head_metrics", "nan_entry", b"\x01" + npy(bad))
     write("head_metrics", "shape_mismatch", b"\x00" + one + npy(attention(2, 1, 4, 5)))
+    for name, shape in HOSTILE_SHAPES.items():
+        write("head_metrics", f"claims_{name}_file", b"\x00" + hostile(shape))
+        # Through a pipe the reader cannot check the claim: these wait for the head-metrics
+        # core to allocate as the data arrives (see fuzz/open_findings/README.md).
+        write("head_metrics", f"pipe_claims_{name}", b"\x01" + hostile(shape), OPEN_FINDINGS)
 
 
 if __name__ == "__main__":
