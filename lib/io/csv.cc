@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/io/atomic_file.h"
+#include "lib/io/printable.h"
 
 namespace attn::io {
 
@@ -13,8 +14,8 @@ absl::StatusOr<int> Table::ColumnIndex(const std::string& name) const {
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i] == name) return static_cast<int>(i);
   }
-  return absl::NotFoundError(absl::StrCat(source, ": no column '", name,
-                                          "'; the columns are: ", absl::StrJoin(header, ",")));
+  return absl::NotFoundError(absl::StrCat(source, ": no column '", Printable(name),
+                                          "'; the columns are: ", Printable(absl::StrJoin(header, ","), 200)));
 }
 
 absl::StatusOr<std::vector<double>> Table::NumericColumn(const std::string& name) const {
@@ -30,8 +31,8 @@ absl::StatusOr<std::vector<double>> Table::NumericColumn(const std::string& name
     const char* end = begin + cell.size();
     const auto [ptr, ec] = std::from_chars(begin, end, value);
     if (cell.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) {
-      return absl::FailedPreconditionError(absl::StrCat(source, ": line ", r + 2, ", column '", name,
-                                                     "': '", cell, "' is not a finite number"));
+      return absl::FailedPreconditionError(absl::StrCat(source, ": line ", r + 2, ", column '", Printable(name),
+                                                     "': '", Printable(cell), "' is not a finite number"));
     }
     values.push_back(value);
   }

@@ -52,6 +52,17 @@ TEST(ParseTable, ErrorsNameTheSourceLineAndColumn) {
             "in.csv: line 3, column 'b': '' is not a finite number");
 }
 
+TEST(ParseTable, ErrorsQuoteTheInputOnOneLine) {
+  absl::StatusOr<Table> t = ParseTable("\"a\nb\",c\n\"1\n2\",3\n", "in.csv");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->NumericColumn("x").status().message(), "in.csv: no column 'x'; the columns are: a\\nb,c");
+  EXPECT_EQ(t->NumericColumn("a\nb").status().message(),
+            "in.csv: line 2, column 'a\\nb': '1\\n2' is not a finite number");
+  t->header.assign(100, "column");
+  const std::string columns = std::string(t->NumericColumn("x").status().message());
+  EXPECT_EQ(columns.size(), std::string("in.csv: no column 'x'; the columns are: ").size() + 200 + 3) << columns;
+}
+
 TEST(Table, AddColumnAppendsOneValuePerRow) {
   absl::StatusOr<Table> t = ParseTable("a\n1\n2\n", "t");
   ASSERT_TRUE(t.ok());

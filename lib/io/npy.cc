@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/io/printable.h"
 
 namespace attn::io {
 namespace {
@@ -22,6 +23,8 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 // numpy caps header dicts at this size when reading; anything longer is not an attention record.
 constexpr uint32_t kMaxHeaderLen = 1 << 16;
+// numpy's own limit (NPY_MAXDIMS).
+constexpr size_t kMaxDims = 64;
 
 std::string ShapeRepr(const std::vector<int64_t>& shape) {
   if (shape.size() == 1) return absl::StrCat("(", shape[0], ",)");
@@ -46,7 +49,7 @@ class HeaderDictParser {
       if (Consume('}')) break;
       std::string key;
       if (!ParseString(&key)) return Bad("expected a quoted key");
-      if (!Consume(':')) return Bad("expected ':' after '" + key + "'");
+      if (!Consume(':')) return Bad("expected ':' after '" + Printable(key) + "'");
       if (key == "descr") {
         if (!ParseString(descr)) return Bad("'descr' is not a simple dtype string");
         have_descr = true;
@@ -55,9 +58,10 @@ class HeaderDictParser {
         have_order = true;
       } else if (key == "shape") {
         if (!ParseShape(shape)) return Bad("'shape' is not a tuple of non-negative integers");
+        if (shape->size() > kMaxDims) return Bad(absl::StrCat("'shape' has more than ", kMaxDims, " dimensions"));
         have_shape = true;
       } else {
-        return Bad("unexpected key '" + key + "'");
+        return Bad("unexpected key '" + Printable(key) + "'");
       }
       SkipSpace();
       if (Consume(',')) continue;
@@ -263,7 +267,7 @@ absl::StatusOr<bool> NpyStreamReader::NextHeader(NpyHeader* header) {
     return Error(std::string(s.message()));
   }
   if (descr != "<f4") {
-    return Error("dtype '" + descr + "' is not little-endian float32 ('<f4'); write the " +
+    return Error("dtype '" + Printable(descr) + "' is not little-endian float32 ('<f4'); write the " +
                  "attention as float32");
   }
   if (fortran_order) return Error("Fortran-order data; write the attention in C order");

@@ -241,6 +241,11 @@ TEST(NpyStreamReader, RejectsBadInputWithOneClearLine) {
   std::string bad_dict = good;
   bad_dict.replace(bad_dict.find("'shape'"), 7, "'shapf'");
   EXPECT_EQ(ErrorOf(bad_dict), "in.npy: record 0: malformed header dict: unexpected key 'shapf'");
+  std::string line_break = good;
+  line_break.replace(line_break.find("'shape'"), 7, "'s\nape'");
+  EXPECT_EQ(ErrorOf(line_break), "in.npy: record 0: malformed header dict: unexpected key 's\\nape'");
+  EXPECT_EQ(ErrorOf(NpyFloat32Header(std::vector<int64_t>(65, 1)) + "1234"),
+            "in.npy: record 0: malformed header dict: 'shape' has more than 64 dimensions");
 }
 
 TEST(NpyStreamReader, RefusesAShapeWhoseSizeOverflows) {
