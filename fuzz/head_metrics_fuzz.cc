@@ -2,7 +2,7 @@
 // API only. The first byte picks the delivery (bit 0: pipe or regular file) and the threads
 // (1 + bit 1); the rest is the attention stream for ComputeHeadMetrics. The same bytes, as
 // floats, are also one square matrix for ComputeMatrixMetrics. Metrics of accepted input
-// must lie in their ranges.
+// must lie in their ranges; errors are one line.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -10,16 +10,16 @@
 #include <cstring>
 #include <vector>
 
+#include "fuzz/check.h"
 #include "fuzz/input_stream.h"
 #include "lib/analysis/head_metrics.h"
 
 namespace {
 
-using attn::analysis::MatrixMetrics;
+using attn::fuzz::Check;
+using attn::fuzz::CheckOneLineError;
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
+using attn::analysis::MatrixMetrics;
 
 void CheckRanges(const MatrixMetrics& m, int64_t length) {
   // A row renormalised by its sum s + 1e-9 sums to s / (s + 1e-9) <= 1, so its entropy is at
@@ -37,6 +37,7 @@ void FuzzMatrix(const uint8_t* data, size_t size) {
   std::vector<float> matrix(static_cast<size_t>(length * length));
   std::memcpy(matrix.data(), data, matrix.size() * sizeof(float));
   absl::StatusOr<MatrixMetrics> m = attn::analysis::ComputeMatrixMetrics(matrix.data(), length, 1e-4);
+  CheckOneLineError(m.status());
   if (m.ok()) CheckRanges(*m, length);
 }
 
@@ -54,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::vector<attn::analysis::HeadMetrics>> heads =
       attn::analysis::ComputeHeadMetrics(&reader, options);
   std::fclose(in);
+  CheckOneLineError(heads.status());
   if (!heads.ok()) return 0;
   Check(!heads->empty());
   for (const attn::analysis::HeadMetrics& h : *heads) {

@@ -1,24 +1,25 @@
 // libFuzzer target: lib/io/npy's NpyStreamReader over hostile bytes. The first byte picks
 // the delivery (bit 0: pipe or regular file) and the API (bit 1: Next, or NextHeader with
 // ReadData in pieces of 1 + (byte >> 2) % 8 floats, leaving every other record's data for
-// NextHeader to skip). Every record Next accepts must survive a write and a re-read.
+// NextHeader to skip). Every record Next accepts must survive a write and a re-read;
+// errors are one line.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "fuzz/check.h"
 #include "fuzz/input_stream.h"
 #include "lib/io/npy.h"
 
 namespace {
 
+using attn::fuzz::Check;
+using attn::fuzz::CheckOneLineError;
+
 using attn::io::NpyHeader;
 using attn::io::NpyRecord;
 using attn::io::NpyStreamReader;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 // Writes `record` as a stream of its own and reads it back.
 void CheckRoundTrip(const NpyRecord& record) {
@@ -42,6 +43,7 @@ void ReadWhole(NpyStreamReader* reader) {
   NpyRecord record;
   while (true) {
     absl::StatusOr<bool> more = reader->Next(&record);
+    CheckOneLineError(more.status());
     if (!more.ok() || !*more) return;
     Check(static_cast<int64_t>(record.data.size()) == NpyHeader{record.shape}.num_elements());
     CheckRoundTrip(record);
@@ -53,11 +55,14 @@ void ReadInPieces(NpyStreamReader* reader, int piece) {
   NpyHeader header;
   while (true) {
     absl::StatusOr<bool> more = reader->NextHeader(&header);
+    CheckOneLineError(more.status());
     if (!more.ok() || !*more) return;
     // Every other record is left unread for NextHeader to skip.
     const int64_t wanted = reader->record_index() % 2 == 0 ? header.num_elements() : 0;
     for (int64_t done = 0; done < wanted; done += piece) {
-      if (!reader->ReadData(buf, std::min<int64_t>(piece, wanted - done)).ok()) return;
+      const absl::Status s = reader->ReadData(buf, std::min<int64_t>(piece, wanted - done));
+      CheckOneLineError(s);
+      if (!s.ok()) return;
     }
     Check(!reader->ReadData(buf, 1).ok() || wanted < header.num_elements());
   }
