@@ -12,25 +12,7 @@ FUZZ_S=${FUZZ_S:-60}
 out=out/fuzz
 
 # Debian's clang and its sanitizer and libFuzzer runtimes; the normal set-up does not need them.
-packages=(clang libclang-rt-14-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "fuzz: installing ${missing[*]}" >&2
-  log=$(mktemp)
-  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-      --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-    tail -n 20 "$log" >&2
-    echo "fuzz: could not install ${missing[*]} (apt-get's last lines above)" >&2
-    rm -f "$log"
-    exit 1
-  fi
-  rm -f "$log"
-fi
+bash scripts/setup.sh clang libclang-rt-14-dev
 
 query() { bazel query "$@" 2>/dev/null; }
 mapfile -t rules < <(query 'attr(tags, fuzz_target, kind(cc_test, //fuzz:all))')

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package the project needs. Idempotent; silent when all are present.
-# Otherwise one line per step on stderr; apt-get's own output is kept back and only its
-# last lines are shown when it fails (then the exit status is non-zero).
+# Installs every Debian package the project needs, or the packages named as arguments
+# (make fuzz adds clang that way). Idempotent; silent when all are present. Otherwise one
+# line per step on stderr; apt-get's own output is kept back and only its last lines are
+# shown when it fails (then the exit status is non-zero).
+#   scripts/setup.sh [PACKAGE...]
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +17,7 @@ PACKAGES=(
   gnuplot-nox
   python3-torch
 )
+[ $# -gt 0 ] && PACKAGES=("$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

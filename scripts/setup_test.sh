@@ -61,6 +61,12 @@ grep -q "E: Unable to locate package python3-torch" "$tmp/err" || fail "failed i
 [ "$(wc -l <"$tmp/err")" -le 30 ] || fail "failed install: $(wc -l <"$tmp/err") lines, not the tail"
 grep -q "setup: done" "$tmp/err" && fail "failed install: said done"
 
+# Packages named as arguments replace the project's list.
+: >"$tmp/apt.log"
+PATH="$fake:$PATH" FAKE_MISSING="clang" FAKE_FAIL="" APT_LOG="$tmp/apt.log" bash "$setup" clang make 2>"$tmp/err"
+[ "$?" -eq 0 ] || fail "arguments: exit non-zero: $(cat "$tmp/err")"
+[ "$(tail -1 "$tmp/apt.log")" = "install -y -q --no-install-recommends clang" ] || fail "arguments: $(cat "$tmp/apt.log")"
+
 run "zip" "update"
 [ "$code" -ne 0 ] || fail "failed update: exit 0"
 grep -q "^setup: failed while updating package lists" "$tmp/err" || fail "failed update: $err"
