@@ -48,15 +48,18 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
   Table table;
   table.source = std::move(source);
   std::vector<std::vector<std::string>> records;
+  std::vector<size_t> record_lines;  // where each record starts, for errors
   std::vector<std::string> record;
   std::string field;
-  size_t line = 1;
+  size_t line = 1, record_line = 1;
   size_t i = 0;
   bool record_open = false;  // a record has started (so a missing final newline still ends it)
+  bool quoted = false;       // the record has a quoted field (so "" alone is not a blank line)
   while (i < text.size()) {
     const char c = text[i];
     record_open = true;
     if (c == '"' && field.empty()) {
+      quoted = true;
       const size_t start_line = line;
       ++i;
       while (true) {
@@ -86,12 +89,15 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
     }
     if (c == '\n' || c == '\r') {
       i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
-      record.push_back(std::move(field));
+      if (!record.empty() || !field.empty() || quoted) {  // else a blank line, skipped
+        record.push_back(std::move(field));
+        records.push_back(std::move(record));
+        record_lines.push_back(record_line);
+      }
       field.clear();
-      records.push_back(std::move(record));
       record.clear();
-      record_open = false;
-      ++line;
+      record_open = quoted = false;
+      record_line = ++line;
       continue;
     }
     field.push_back(c);
@@ -100,15 +106,15 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
   if (record_open) {
     record.push_back(std::move(field));
     records.push_back(std::move(record));
+    record_lines.push_back(record_line);
   }
   if (records.empty()) {
     return absl::FailedPreconditionError(table.source + ": empty input; expected a header row");
   }
   table.header = std::move(records[0]);
   for (size_t r = 1; r < records.size(); ++r) {
-    if (records[r].size() == 1 && records[r][0].empty()) continue;  // a blank line
     if (records[r].size() != table.header.size()) {
-      return absl::FailedPreconditionError(absl::StrCat(table.source, ": line ", r + 1, " has ",
+      return absl::FailedPreconditionError(absl::StrCat(table.source, ": line ", record_lines[r], " has ",
                                                      records[r].size(), " fields; the header has ",
                                                      table.header.size()));
     }
@@ -139,6 +145,11 @@ void AppendField(const std::string& field, char delimiter, std::string* out) {
 }
 
 void AppendRecord(const std::vector<std::string>& fields, char delimiter, std::string* out) {
+  // One empty field would read back as a blank line.
+  if (fields.size() == 1 && fields[0].empty()) {
+    out->append("\"\"\n");
+    return;
+  }
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out->push_back(delimiter);
     AppendField(fields[i], delimiter, out);

@@ -26,6 +26,19 @@ TEST(ParseTable, HandlesQuotesCrlfBlankLinesAndAMissingFinalNewline) {
   EXPECT_EQ(FormatTable(*t), "a,b\n\"x,\"\"y\"\"\",2\n3,\"multi\nline\"\n");
 }
 
+TEST(ParseTable, AQuotedEmptyFieldIsARowNotABlankLine) {
+  absl::StatusOr<Table> t = ParseTable("name\n\"\"\n\nx\n\"\"", "q");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows, (std::vector<std::vector<std::string>>{{""}, {"x"}, {""}}));
+  EXPECT_EQ(FormatTable(*t), "name\n\"\"\nx\n\"\"\n");
+  EXPECT_EQ(ParseTable(FormatTable(*t), "again")->rows, t->rows);
+}
+
+TEST(ParseTable, ErrorsCountLinesOfMultiLineFieldsAndBlankLines) {
+  EXPECT_EQ(ParseTable("a,b\n\"x\ny\",1\n\n3\n", "in.csv").status().message(),
+            "in.csv: line 5 has 1 fields; the header has 2");
+}
+
 TEST(ParseTable, ReadsTabSeparatedValues) {
   absl::StatusOr<Table> t = ParseTable("k\tsilhouette\n2\t0.25\n", "s.tsv", '\t');
   ASSERT_TRUE(t.ok()) << t.status();
