@@ -282,9 +282,9 @@ absl::StatusOr<bool> NpyStreamReader::NextHeader(NpyHeader* header) {
   // here, before any consumer sizes a buffer from it.
   const int64_t left = BytesLeftInFile();
   if (left >= 0 && n * static_cast<int64_t>(sizeof(float)) > left) {
-    return Error(absl::StrCat("shape ", ShapeText(header->shape), " needs ", n * sizeof(float),
-                              " bytes of data but the file has ", left,
-                              " left; the file is truncated or its header corrupt"));
+    return Error(absl::StrCat("truncated data: shape ", ShapeText(header->shape), " needs ",
+                              n * sizeof(float), " bytes but the file has ", left,
+                              " left (the file is truncated or its header corrupt)"));
   }
   remaining_ = n;
   return true;

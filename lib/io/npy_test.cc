@@ -169,9 +169,9 @@ TEST(NpyStreamReader, RefusesAHeaderThatClaimsMoreThanTheFileHolds) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(WriteFileAtomically(path, HostileRecord(kHostileShapes[i])).ok());
     const std::string expected = absl::StrCat(
-        "hostile.npy: record 0: shape [", absl::StrJoin(kHostileShapes[i], ", "), "] needs ",
-        bytes_needed[i], " bytes of data but the file has 64 left; the file is truncated or its "
-        "header corrupt");
+        "hostile.npy: record 0: truncated data: shape [", absl::StrJoin(kHostileShapes[i], ", "),
+        "] needs ", bytes_needed[i], " bytes but the file has 64 left (the file is truncated or its "
+        "header corrupt)");
     FILE* f = std::fopen(path.c_str(), "rb");
     NpyStreamReader pieces(f, "hostile.npy");
     NpyHeader header;
