@@ -57,3 +57,10 @@ FIG_K ?= 4
 .PHONY: figures
 figures: setup
 	@bash scripts/figures.sh $(FIG_METRICS) $(FIG_DIR) $(FIG_K)
+
+# libFuzzer (clang, ASan, UBSan) on every target of fuzz/BUILD for FUZZ_S seconds each;
+# findings are kept in out/fuzz/findings/. See fuzz/fuzz.sh.
+FUZZ_S ?= 60
+.PHONY: fuzz
+fuzz: setup
+	@FUZZ_S=$(FUZZ_S) bash fuzz/fuzz.sh
