@@ -53,7 +53,7 @@ expect_error 1 "records must all have the same shape" "$W/o.csv" -- \
   "$HM" --input=<(cat "$ATT" "$T/testdata/npy/two_records.npy") --output="$W/o.csv"
 expect_error 1 "no records" "$W/o.csv" -- "$HM" --input=/dev/null --output="$W/o.csv"
 expect_error 1 "cannot open" "$W/o.csv" -- "$HM" --input="$W/missing.npy" --output="$W/o.csv"
-expect_error 2 "--threshold=0 must be > 0" "" -- "$HM" --threshold=0 --input="$ATT"
+expect_error 2 "threshold = 0 must be a positive number" "" -- "$HM" --threshold=0 --input="$ATT"
 
 # kmeans: the seed metrics at k = 4 reach scikit-learn's best inertia; rows keep their text.
 "$KM" --k=4 --centroids="$W/centroids.csv" < "$SEED" > "$W/clusters.csv" 2> "$W/err" || fail "kmeans: $(cat "$W/err")"
