@@ -97,7 +97,10 @@ std::string MetricList(const HeadMetricsOptions& o) {
 
 absl::Status RunHeadMetrics(const HeadMetricsOptions& options) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
-  if (options.list_metrics) return WriteOutputs({{"output", options.output, MetricList(options)}});
+  absl::StatusOr<Outputs> outputs = Outputs::Open(
+      {{"output", options.output}, {"profiles", options.list_metrics ? "" : options.profiles}});
+  if (!outputs.ok()) return outputs.status();
+  if (options.list_metrics) return outputs->Commit({MetricList(options), ""});
   std::unique_ptr<TokenWindows> tokens;
   MeasureOptions measure;
   measure.threshold = options.threshold;
@@ -121,10 +124,9 @@ absl::Status RunHeadMetrics(const HeadMetricsOptions& options) {
   if (*file != stdin) std::fclose(*file);
   if (!heads.ok()) return heads.status();
   progress.Finish(absl::StrCat(records, " sequences, ", heads->size(), " heads"));
-  return WriteOutputs(
-      {{"output", options.output, io::FormatTable(HeadMetricsTable(*heads, tokens != nullptr))},
-       {"profiles", options.profiles,
-        measure.profiles ? io::FormatTable(ProfileTable(*heads)) : std::string()}});
+  return outputs->Commit(
+      {io::FormatTable(HeadMetricsTable(*heads, tokens != nullptr)),
+       measure.profiles ? io::FormatTable(ProfileTable(*heads)) : std::string()});
 }
 
 }  // namespace attn::analysis

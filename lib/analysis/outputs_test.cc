@@ -7,7 +7,6 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "lib/io/atomic_file.h"
 
 namespace attn::analysis {
 namespace {
@@ -26,31 +25,45 @@ int Entries(const std::string& dir) {
   return n;
 }
 
-TEST(WriteOutputs, WritesEveryWantedOutput) {
+TEST(Outputs, WritesEveryWantedOutputOnlyAtCommit) {
   const std::string dir = TempDir("all");
-  ASSERT_TRUE(WriteOutputs({{"output", dir + "/main.csv", "a\n"},
-                            {"centroids", "", "not wanted"},
-                            {"per_sample", dir + "/side.csv", "b\n"}})
-                  .ok());
+  absl::StatusOr<Outputs> out = Outputs::Open(
+      {{"output", dir + "/main.csv"}, {"centroids", ""}, {"per_sample", dir + "/side.csv"}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(out->wanted(0));
+  EXPECT_FALSE(out->wanted(1));
+  EXPECT_NE(Entries(dir), 0);  // the temporary files
+  EXPECT_FALSE(io::ReadFile(dir + "/main.csv").ok());
+  ASSERT_TRUE(out->Commit({"a\n", "not wanted", "b\n"}).ok());
   EXPECT_EQ(*io::ReadFile(dir + "/main.csv"), "a\n");
   EXPECT_EQ(*io::ReadFile(dir + "/side.csv"), "b\n");
   EXPECT_EQ(Entries(dir), 2);
 }
 
-TEST(WriteOutputs, AnUnwritableSideOutputLeavesNothing) {
+TEST(Outputs, AnUnwritableOutputFailsAtOpenAndLeavesNothing) {
   const std::string dir = TempDir("none");
-  const absl::Status s =
-      WriteOutputs({{"output", dir + "/main.csv", "a\n"}, {"profiles", dir + "/no/such/x", "b"}});
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Entries(dir), 0);
+  const std::string not_a_dir = dir + "/file";
+  {
+    absl::StatusOr<Outputs> out = Outputs::Open({{"output", dir + "/main.csv"}});
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out->Commit({"x"}).ok());
+    rename((dir + "/main.csv").c_str(), not_a_dir.c_str());
+  }
+  absl::StatusOr<Outputs> out =
+      Outputs::Open({{"output", dir + "/main.csv"}, {"profiles", not_a_dir + "/x"}});
+  EXPECT_FALSE(out.ok());
+  EXPECT_NE(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Entries(dir), 1);  // the file that stood in the way
+  // An output abandoned before Commit leaves nothing either.
+  { ASSERT_TRUE(Outputs::Open({{"output", dir + "/later.csv"}}).ok()); }
+  EXPECT_EQ(Entries(dir), 1);
 }
 
-TEST(WriteOutputs, RefusesTwoOutputsInOnePlace) {
+TEST(Outputs, RefusesTwoOutputsInOnePlace) {
   const std::string dir = TempDir("same");
-  EXPECT_EQ(WriteOutputs({{"output", dir + "/x", "a"}, {"centroids", dir + "/x", "b"}}).message(),
+  EXPECT_EQ(Outputs::Open({{"output", dir + "/x"}, {"centroids", dir + "/x"}}).status().message(),
             "output and centroids name the same file '" + dir + "/x'");
-  EXPECT_EQ(WriteOutputs({{"output", "-", "a"}, {"per_sample", "-", "b"}}).code(),
+  EXPECT_EQ(Outputs::Open({{"output", "-"}, {"per_sample", "-"}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Entries(dir), 0);
 }
