@@ -28,6 +28,8 @@ set palette defined (0 "#440154", 0.25 "#3b528b", 0.5 "#21918c", 0.75 "#5ec962",
 set key off
 format = metric eq "distance" ? "%.3g" : "%.2f"
 middle = (M_min + M_max) / 2
-plot infile using "head":"layer":metric with image, \
+# Cells as filled boxes rather than `with image`, which draws nothing for a single layer.
+plot infile using "head":"layer":(0.5):(0.5):metric with boxxyerror fs solid 1.0 noborder \
+       fc palette, \
      infile using "head":"layer":(sprintf(format, column(metric))): \
        (column(metric) > middle ? 0x000000 : 0xffffff) with labels font ",9" textcolor rgb variable

@@ -13,7 +13,7 @@ set title title noenhanced
 set xlabel 'optimizer step'
 set ylabel 'bits per byte (log scale)'
 set grid
-set key top right
+set key top right opaque
 # Log scale: an untrained model can start hundreds of times above where it ends (the
 # sparse original starts near 2000 bpc), and the end is what one wants to read.
 set logscale y
