@@ -8,17 +8,9 @@
 #include "gflags/gflags.h"
 #include "lib/analysis/silhouette_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/clustering_flags.h"
 
-DEFINE_string(input, "-", "CSV with a header row; '-' is stdin");
 DEFINE_string(output, "-", "the mean silhouette, or the k<TAB>silhouette sweep; '-' is stdout");
-DEFINE_string(features, "", "comma-separated numeric columns ('prefix*' names every column "
-                            "starting with prefix); default entropy,sparsity,distance, or d* "
-                            "(the profile columns) with --distance=js");
-DEFINE_bool(standardize, true, "z-score each feature (population std, as StandardScaler); "
-                               "euclidean only: js compares the rows as distributions");
-DEFINE_string(distance, "euclidean", "euclidean, or js: the Jensen-Shannon distance "
-                                     "sqrt(JS), base 2, between rows taken as distributions "
-                                     "(head_metrics --profiles)");
 DEFINE_string(cluster_column, "cluster", "the label column of the input (without --k_max)");
 DEFINE_string(per_sample, "", "if set, write the input rows plus a 'silhouette' column here");
 DEFINE_int32(k_min, 2, "sweep: smallest k");

@@ -8,17 +8,9 @@
 #include "gflags/gflags.h"
 #include "lib/analysis/ward_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/clustering_flags.h"
 
-DEFINE_string(input, "-", "CSV with a header row; '-' is stdin");
 DEFINE_string(output, "-", "the input rows plus a 'cluster' column; '-' is stdout");
-DEFINE_string(features, "", "comma-separated numeric columns ('prefix*' names every column "
-                            "starting with prefix); default entropy,sparsity,distance, or d* "
-                            "(the profile columns) with --distance=js");
-DEFINE_bool(standardize, true, "z-score each feature (population std, as StandardScaler); "
-                               "euclidean only: js compares the rows as distributions");
-DEFINE_string(distance, "euclidean", "euclidean, or js: the Jensen-Shannon distance "
-                                     "sqrt(JS), base 2, between rows taken as distributions "
-                                     "(head_metrics --profiles)");
 DEFINE_string(k, "best", "number of clusters, or 'best': the k in [k_min, k_max] with the "
                          "highest mean silhouette");
 DEFINE_int32(k_min, 2, "with --k=best: smallest k");
