@@ -56,10 +56,11 @@ struct MatrixSums {
   void Add(const MatrixSums& other);  // other holds later rows of the same matrix
 };
 
-// Adds rows first_row .. first_row + count - 1 of an L x L matrix (`rows` holds them,
-// row-major float32) to `sums` (whose length must be L). A negative, NaN or infinite entry is
-// InvalidArgument "entry [i, j] is x; attention must be finite and non-negative". The same
-// rows give the same sums on every CPU the code runs on (vector lanes are fixed in code).
+// Adds rows first_row .. first_row + count - 1 (< L) of an L x L matrix (`rows` holds them,
+// row-major float32) to `sums`. A negative, NaN or infinite entry is
+// InvalidArgument "entry [i, j] is x; attention must be finite and non-negative". Sums run in
+// lanes fixed in code, so they do not depend on the vector width the CPU offers (only fused
+// multiply-adds may move the last bit).
 absl::Status AddRows(const float* rows, int64_t first_row, int64_t count, int64_t length,
                      const RowPass& pass, MatrixSums* sums);
 
