@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   std::printf("n=%d, 3 features, k=%d, %d threads\n", FLAGS_n, FLAGS_k, threads);
 
   auto start = std::chrono::steady_clock::now();
-  attn::analysis::KMeansOptions o;
+  attn::analysis::KMeansParams o;
   o.k = FLAGS_k;
   absl::StatusOr<attn::analysis::KMeansResult> km = attn::analysis::KMeans(x, o);
   if (!km.ok()) return attn::runtime::Fail(km.status());

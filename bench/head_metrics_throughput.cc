@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   });
   FILE* in = fdopen(fds[0], "rb");
   attn::io::NpyStreamReader reader(in, "pipe");
-  attn::analysis::HeadMetricsOptions options;
+  attn::analysis::MeasureOptions options;
   options.threads = attn::runtime::Threads();
   // CPU time as well as wall time: on a shared machine the wall time mostly measures the
   // neighbours. The CPU time includes the writer thread's share of the pipe copies.

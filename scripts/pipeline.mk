@@ -83,13 +83,15 @@ sparse_map_names := local-8 local-16 strided global
 $(FIG)/%.done: $(OUT)/analysis/%.clusters.csv $(OUT)/analysis/%.silhouette.tsv $(OUT)/attention/%.npy
 	@mkdir -p $(FIG)
 	@echo "== figures ($*)" >&2
-	gnuplot -e "log='$(OUT)/logs/$*.tsv'; out='$(FIG)/$*_loss'; title='$* model: bits per byte'" scripts/loss_curves.gp
+	baseline=$$(awk -F'\t' '$$1 == "train" { print $$4 }' $(OUT)/data/stats.txt 2> /dev/null || true); \
+	gnuplot -e "log='$(OUT)/logs/$*.tsv'; out='$(FIG)/$*_loss'; title='$* model: bits per byte'; $${baseline:+baseline=$$baseline}" scripts/loss_curves.gp
 	@for ext in png svg; do \
-	  gnuplot -e "infile='$(OUT)/analysis/$*.silhouette.tsv'; outfile='$(FIG)/$*_silhouette.$$ext'; chosen=$(call best_k,$(OUT)/analysis/$*.silhouette.tsv)" scripts/silhouette.gp && \
-	  gnuplot -e "infile='$(OUT)/analysis/$*.clusters.csv'; outfile='$(FIG)/$*_metric_space.$$ext'" scripts/metric_space.gp && \
-	  for metric in entropy sparsity distance; do \
-	    gnuplot -e "infile='$(OUT)/metrics/$*.csv'; metric='$$metric'; outfile='$(FIG)/$*_heatmap_$$metric.$$ext'" scripts/heatmap.gp || exit 1; \
-	  done && \
+	  gnuplot -e "infile='$(OUT)/analysis/$*.silhouette.tsv'; outfile='$(FIG)/$*_silhouette.$$ext'" scripts/silhouette.gp && \
+	  while IFS=$$'\t' read -r metric unit definition; do \
+	    gnuplot -e "infile='$(OUT)/metrics/$*.csv'; metric='$$metric'; unit='$$unit'; outfile='$(FIG)/$*_heatmap_$$metric.$$ext'" scripts/heatmap.gp || exit 1; \
+	    case $$metric in distance) xunit=$$unit;; entropy) yunit=$$unit;; esac; \
+	  done < <($(BIN)/head_metrics --list_metrics) && \
+	  gnuplot -e "infile='$(OUT)/analysis/$*.clusters.csv'; outfile='$(FIG)/$*_metric_space.$$ext'; xunit='$$xunit'; yunit='$$yunit'" scripts/metric_space.gp && \
 	  gnuplot -e "infile='$(OUT)/attention/$*.npy'; header=$(call npy_header,$(OUT)/attention/$*.npy); L=$(SEQ_LEN); \
 	    heads='$(subst $(comma), ,$(if $(filter dense,$*),$(DENSE_MAP_HEADS),$(SPARSE_MAP_HEADS)))'; \
 	    names='$(if $(filter sparse,$*),$(sparse_map_names))'; title='$* model, layer 0: attention probabilities'; \
