@@ -19,15 +19,15 @@ namespace {
 using attn::fuzz::Check;
 using attn::fuzz::CheckOneLineError;
 
-using attn::analysis::MatrixMetrics;
-
-void CheckRanges(const MatrixMetrics& m, int64_t length) {
+// The default metrics in table order: entropy, sparsity, distance.
+void CheckRanges(const std::vector<double>& m, int64_t length) {
   // A row renormalised by its sum s + 1e-9 sums to s / (s + 1e-9) <= 1, so its entropy is at
   // most log L - s log s <= log L + 1/e; the distance is a weighted mean of |i - j| <= L - 1.
   const double slack = 1e-6;
-  Check(m.entropy >= -slack && m.entropy <= std::log(static_cast<double>(length)) + 1 / M_E + slack);
-  Check(m.sparsity >= 0 && m.sparsity <= 1);
-  Check(m.distance >= 0 && m.distance <= static_cast<double>(length - 1) + slack);
+  Check(m.size() == 3);
+  Check(m[0] >= -slack && m[0] <= std::log(static_cast<double>(length)) + 1 / M_E + slack);
+  Check(m[1] >= 0 && m[1] <= 1);
+  Check(m[2] >= 0 && m[2] <= static_cast<double>(length - 1) + slack);
 }
 
 void FuzzMatrix(const uint8_t* data, size_t size) {
@@ -36,7 +36,7 @@ void FuzzMatrix(const uint8_t* data, size_t size) {
   if (length == 0) return;
   std::vector<float> matrix(static_cast<size_t>(length * length));
   std::memcpy(matrix.data(), data, matrix.size() * sizeof(float));
-  absl::StatusOr<MatrixMetrics> m = attn::analysis::ComputeMatrixMetrics(matrix.data(), length, 1e-4);
+  absl::StatusOr<std::vector<double>> m = attn::analysis::ComputeMatrixMetrics(matrix.data(), length, 1e-4);
   CheckOneLineError(m.status());
   if (m.ok()) CheckRanges(*m, length);
 }
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FILE* in = attn::fuzz::OpenInput(data + 1, size - 1, mode & 1);
   if (in == nullptr) return 0;
   attn::io::NpyStreamReader reader(in, "fuzz.npy");
-  attn::analysis::HeadMetricsOptions options;
+  attn::analysis::MeasureOptions options;
   options.threads = 1 + ((mode >> 1) & 1);
   absl::StatusOr<std::vector<attn::analysis::HeadMetrics>> heads =
       attn::analysis::ComputeHeadMetrics(&reader, options);
@@ -59,8 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!heads.ok()) return 0;
   Check(!heads->empty());
   for (const attn::analysis::HeadMetrics& h : *heads) {
-    Check(h.metrics.entropy >= -1e-6 && h.metrics.sparsity >= 0 && h.metrics.sparsity <= 1 &&
-          h.metrics.distance >= 0);
+    Check(h.values.size() == 3 && h.values[0] >= -1e-6 && h.values[1] >= 0 && h.values[2] >= 0 &&
+          h.values[1] <= 1);
   }
   return 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the fuzz targets into fuzz/corpus/NAME/ (a few KB each), and
-the known crashers that wait for a fix into fuzz/open_findings/NAME/.
+"""Writes the seed corpora of the fuzz targets into fuzz/corpus/NAME/ (a few KB each),
+crashers found earlier included, so that they stay fixed.
 
 Run from the repository root with Debian's python3 (python3-numpy): python3
 fuzz/make_seeds.py. The npy records come from numpy itself; the first byte of an npy or
@@ -15,11 +15,10 @@ import struct
 import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
-OPEN_FINDINGS = os.path.join(os.path.dirname(ROOT), "open_findings")
 
 
-def write(target, name, data, root=ROOT):
-    folder = os.path.join(root, target)
+def write(target, name, data):
+    folder = os.path.join(ROOT, target)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "wb") as f:
         f.write(data)
@@ -116,9 +115,9 @@ def head_metrics_seeds():
     write("head_metrics", "shape_mismatch", b"\x00" + one + npy(attention(2, 1, 4, 5)))
     for name, shape in HOSTILE_SHAPES.items():
         write("head_metrics", f"claims_{name}_file", b"\x00" + hostile(shape))
-        # Through a pipe the reader cannot check the claim: these wait for the head-metrics
-        # core to allocate as the data arrives (see fuzz/open_findings/README.md).
-        write("head_metrics", f"pipe_claims_{name}", b"\x01" + hostile(shape), OPEN_FINDINGS)
+        # Through a pipe the reader cannot check the claim: the head-metrics core must
+        # allocate only as the data arrives.
+        write("head_metrics", f"pipe_claims_{name}", b"\x01" + hostile(shape))
 
 
 if __name__ == "__main__":
