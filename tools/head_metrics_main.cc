@@ -3,6 +3,7 @@
 #include "gflags/gflags.h"
 #include "lib/analysis/head_metrics.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(input, "-", "attention stream: concatenated .npy float32 records "
                           "[layers, heads, L, L]; '-' is stdin");
@@ -11,7 +12,7 @@ DEFINE_double(threshold, attn::analysis::kDefaultSparsityThreshold,
               "sparsity counts renormalised entries below this");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv,
+  attn::tools::InitMain(&argc, &argv,
                           "head_metrics [--input=-] [--output=-] [--threshold=1e-4] [--threads=N]\n"
                           "Measures every attention head of a stream (DESIGN.md section 6).");
   const absl::Status status = attn::analysis::WriteHeadMetrics(

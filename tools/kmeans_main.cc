@@ -5,6 +5,7 @@
 #include "gflags/gflags.h"
 #include "lib/analysis/cluster_commands.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(input, "-", "CSV with a header row; '-' is stdin");
 DEFINE_string(output, "-", "the input rows plus a 'cluster' column; '-' is stdout");
@@ -18,7 +19,7 @@ DEFINE_uint64(seed, 0, "random seed; equal seeds give equal results");
 DEFINE_string(centroids, "", "if set, write cluster,<features> centroids (original units) here");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv,
+  attn::tools::InitMain(&argc, &argv,
                           "kmeans --k=4 [--features=...] [--centroids=FILE] < metrics.csv > clusters.csv");
   attn::analysis::KMeansCommand c;
   c.features.input = attn::runtime::ResolvePath(FLAGS_input);

@@ -6,6 +6,7 @@
 #include "gflags/gflags.h"
 #include "lib/analysis/cluster_commands.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(input, "-", "CSV with a header row; '-' is stdin");
 DEFINE_string(output, "-", "the mean silhouette, or the k<TAB>silhouette sweep; '-' is stdout");
@@ -21,7 +22,7 @@ DEFINE_int32(n_init, 10, "sweep with kmeans: restarts");
 DEFINE_uint64(seed, 0, "sweep with kmeans: random seed");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv,
+  attn::tools::InitMain(&argc, &argv,
                           "silhouette [--per_sample=FILE] < clusters.csv\n"
                           "silhouette --k_min=2 --k_max=8 [--algorithm=ward|kmeans] < metrics.csv");
   attn::analysis::SilhouetteCommand c;
