@@ -150,6 +150,7 @@ code=$?
 ls "$tmp" | grep -q "^d\.safetensors" && fail "a diverged run left files: $(ls "$tmp" | grep '^d\.')"
 # LibTorch's own errors (here: memory for a model of 10^15 weights) are one line, exit 1.
 expect_error 1 "." "$bin/train_dense" "${tiny[@]}" --d_model=4000000000000 --heads=1 --output="$tmp/e.safetensors"
+expect_error 1 "." "$bin/train_sparse" "${tiny[@]}" --d_model=4000000000000 --heads=1 --output="$tmp/e.safetensors"
 [ -e "$tmp/e.safetensors" ] && fail "a failed run left a checkpoint"
 
 # generate: hostile options, a closed pipe noticed at once, a non-safetensors checkpoint.
@@ -162,19 +163,31 @@ timeout 120 "$bin/generate" --checkpoint="$tmp/a.safetensors" --prompt=a --max_b
 code=${PIPESTATUS[0]}
 [ "$code" -eq 0 ] && [ ! -s "$tmp/pipe.err" ] ||
   fail "generate into a closed pipe exited $code (124: it did not notice): $(cat "$tmp/pipe.err")"
-# A checkpoint whose metadata asks for an impossible model: one line, exit 1, no crash.
-python3 - "$tmp/a.safetensors" "$tmp/huge.safetensors" <<'PY'
+# Checkpoints whose metadata asks for an impossible model, or holds a bad seq_len: one
+# line, exit 1, no crash.
+with_metadata() {  # input output key=value...
+  python3 - "$@" <<'PY'
 import json, struct, sys
 data = open(sys.argv[1], "rb").read()
 n = struct.unpack("<Q", data[:8])[0]
 header = json.loads(data[8:8 + n])
-header["__metadata__"]["d_model"] = "4000000000000"
-header["__metadata__"]["heads"] = "1"
+for pair in sys.argv[3:]:
+    key, value = pair.split("=", 1)
+    header["__metadata__"][key] = value
 text = json.dumps(header).encode()
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
 PY
+}
+with_metadata "$tmp/a.safetensors" "$tmp/huge.safetensors" d_model=4000000000000 heads=1
 expect_error 1 "." "$bin/generate" --checkpoint="$tmp/huge.safetensors" --prompt=a
 expect_error 1 "." "$bin/dump_attention" --checkpoint="$tmp/huge.safetensors" --tokens="$tmp/valid.u8"
+for bad in abc 99999999999999999999 -3; do
+  with_metadata "$tmp/a.safetensors" "$tmp/bad.safetensors" seq_len=$bad
+  expect_error 1 "metadata seq_len='$bad' is not a positive integer" \
+    "$bin/generate" --checkpoint="$tmp/bad.safetensors" --prompt=a
+  expect_error 1 "metadata seq_len='$bad' is not a positive integer" \
+    "$bin/dump_attention" --checkpoint="$tmp/bad.safetensors" --tokens="$tmp/valid.u8"
+done
 
 # dump_attention: the training window by default, a warning beyond it (dense), an error
 # beyond the table (sparse), bounds that cannot overflow, exit codes of the README.

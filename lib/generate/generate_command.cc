@@ -5,10 +5,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/io/atomic_file.h"
 #include "lib/model/checkpoint.h"
+#include "lib/model/training_metadata.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/tool.h"
 
@@ -23,18 +23,6 @@ bool IsRegularFile(FILE* f) {
 absl::Status WriteError() {
   if (errno == EPIPE) return absl::CancelledError("the reader of the output went away");
   return absl::UnavailableError(absl::StrCat("cannot write the output: ", std::strerror(errno)));
-}
-
-// The training window the checkpoint records ("seq_len"), or 0 when it records none.
-absl::StatusOr<int64_t> TrainedSeqLen(const std::string& path, const std::map<std::string, std::string>& metadata) {
-  auto it = metadata.find("seq_len");
-  if (it == metadata.end()) return 0;
-  int64_t seq_len = 0;
-  if (!absl::SimpleAtoi(it->second, &seq_len) || seq_len < 1) {
-    return absl::DataLossError(absl::StrCat(path, ": its metadata seq_len='", it->second,
-                                            "' is not a positive integer; the checkpoint is corrupt"));
-  }
-  return seq_len;
 }
 
 }  // namespace
@@ -58,7 +46,7 @@ absl::Status RunGenerate(const GenerateOptions& options) {
   }
   absl::StatusOr<model::LoadedCheckpoint> loaded = model::LoadCheckpoint(options.checkpoint);
   if (!loaded.ok()) return runtime::InputError(loaded.status());
-  absl::StatusOr<int64_t> trained = TrainedSeqLen(options.checkpoint, loaded->metadata);
+  absl::StatusOr<int64_t> trained = model::TrainedSeqLen(options.checkpoint, loaded->metadata);
   if (!trained.ok()) return trained.status();
   SamplingOptions sampling = options.sampling;
   sampling.context = *trained;

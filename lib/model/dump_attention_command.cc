@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <map>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/data/byte_corpus.h"
 #include "lib/io/atomic_file.h"
 #include "lib/model/attention_dump.h"
 #include "lib/model/checkpoint.h"
+#include "lib/model/training_metadata.h"
 #include "lib/runtime/option_checks.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/progress.h"
@@ -19,18 +19,6 @@ namespace {
 
 // When a checkpoint records no training window.
 constexpr int64_t kDefaultSeqLen = 1024;
-
-// The training window the checkpoint records ("seq_len"), or 0 when it records none.
-absl::StatusOr<int64_t> TrainedSeqLen(const std::string& path, const std::map<std::string, std::string>& metadata) {
-  auto it = metadata.find("seq_len");
-  if (it == metadata.end()) return 0;
-  int64_t seq_len = 0;
-  if (!absl::SimpleAtoi(it->second, &seq_len) || seq_len < 1) {
-    return absl::DataLossError(absl::StrCat(path, ": its metadata seq_len='", it->second,
-                                            "' is not a positive integer; the checkpoint is corrupt"));
-  }
-  return seq_len;
-}
 
 // The window length to dump: the one asked for, else the trained one, checked against the model.
 absl::StatusOr<int64_t> WindowLength(const DumpAttentionOptions& options, const LoadedCheckpoint& checkpoint) {
