@@ -52,6 +52,11 @@ recipe="--train --valid --output --log --resume --overwrite --preset --d_model -
 check train_dense "$recipe --attention_dropout --activation_dropout --stochastic_depth --gradient_checkpointing" torch
 check train_sparse "$recipe --mask_subset --head_patterns --attention" torch
 "$bin/train_sparse" --help | grep -q -- "--stochastic_depth" && fail "train_sparse offers --stochastic_depth"
+# -h after a bool flag is help; after a flag that takes a value it is that value.
+"$bin/train_dense" --resume -h | grep -q -- "--gradient_checkpointing" || fail "train_dense --resume -h is not help"
+"$bin/generate" --prompt -h --checkpoint="$tmp/missing.safetensors" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "missing.safetensors" "$tmp/err" && [ ! -s "$tmp/out" ] ||
+  fail "generate --prompt -h: $(cat "$tmp/out" "$tmp/err" | head -3)"
 
 [ "$failures" -eq 0 ] && echo "help_version_test: all passed"
 exit $((failures > 0))

@@ -52,6 +52,15 @@ std::vector<FlagDescription> AllFlags() {
   return flags;
 }
 
+// Whether gflags reads the argument after `arg` as its value: "--name" (no "=") of a
+// flag that is not a bool.
+bool TakesNextArgument(const char* arg) {
+  if (arg[0] != '-' || std::strchr(arg, '=') != nullptr) return false;
+  const std::string name = arg + (arg[1] == '-' ? 2 : 1);
+  gflags::CommandLineFlagInfo info;
+  return gflags::GetCommandLineFlagInfo(name.c_str(), &info) && info.type != "bool";
+}
+
 // --help and --helpshort: our own text; --version: ours; the rest (--helpfull,
 // --helpmatch, ...) as gflags answers them.
 void AnswerHelpFlags(const ToolSetup& setup) {
@@ -86,9 +95,10 @@ void InitTool(int* argc, char*** argv, const ToolSetup& setup) {
   FLAGS_logtostderr = true;
   // A reader that goes away makes writes fail with EPIPE, which each tool handles.
   std::signal(SIGPIPE, SIG_IGN);
+  // "-h" is --help, unless it is the value of the flag before it ("--prompt -h").
   static char help[] = "--help";
   for (int i = 1; i < *argc; ++i) {
-    if (std::strcmp((*argv)[i], "-h") == 0) (*argv)[i] = help;
+    if (std::strcmp((*argv)[i], "-h") == 0 && !TakesNextArgument((*argv)[i - 1])) (*argv)[i] = help;
   }
   gflags::SetUsageMessage(setup.usage);
   google::gflags_exitfunc = &ExitAsUsageError;

@@ -58,7 +58,8 @@ class RunFiles {
   std::vector<FileIdentity> before_;
 };
 
-absl::Status Train(const TrainOptions& options, const RunFiles& files) {
+// The run itself, with the files it may not replace.
+absl::Status RunJob(const TrainOptions& options, const RunFiles& files) {
   TrainSpec spec = options.spec;
   if (files.AnyExisted() && !spec.resume && !spec.overwrite) {
     return absl::AlreadyExistsError(absl::StrCat(
@@ -81,7 +82,7 @@ absl::Status Train(const TrainOptions& options, const RunFiles& files) {
   if (absl::Status s = ConfigureDataParallel(**comm, **model, &spec.device, &ranks, &hooks); !s.ok()) {
     return s;
   }
-  absl::StatusOr<TrainSummary> summary = train::Train(**model, spec, ranks, hooks);
+  absl::StatusOr<TrainSummary> summary = Train(**model, spec, ranks, hooks);
   if (!summary.ok()) return summary.status();
   if ((*comm)->is_main()) {
     std::string allreduce;
@@ -101,7 +102,7 @@ absl::Status RunTrain(const TrainOptions& options) {
   const RunFiles files(options.spec);
   absl::Status status;
   try {
-    status = Train(options, files);
+    status = RunJob(options, files);
   } catch (const std::exception& e) {
     status = runtime::StatusFromException(e);
   }
