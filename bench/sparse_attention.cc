@@ -18,6 +18,7 @@
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
 #include "torch/torch.h"
+#include "tools/torch_main.h"
 
 DEFINE_string(lengths, "256,512,1024,2048,4096", "comma-separated sequence lengths");
 DEFINE_int64(masked_max_len, 2048,
@@ -87,7 +88,7 @@ Timing TimeLayer(SparseAttentionImpl impl, int64_t seq_len,
 }  // namespace
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTorchTool(&argc, &argv,
+  attn::tools::InitTorchMain(&argc, &argv,
                                "sparse_attention [--lengths=256,...] [--masked_max_len=2048] "
                                "[--projections] [--threads=N]");
   std::vector<int64_t> lengths;

@@ -1,12 +1,11 @@
 // head_metrics: per-head metrics of an attention stream (entropy, sparsity, distance; with
 // --tokens the position scores too), one CSV row per head.
 //   dump_attention ... | head_metrics > head_metrics.csv
-#include <csignal>
-#include <exception>
 
 #include "gflags/gflags.h"
 #include "lib/analysis/head_metrics_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(input, "-", "attention stream: concatenated .npy float32 records "
                           "[layers, heads, L, L]; '-' is stdin");
@@ -25,15 +24,13 @@ DEFINE_bool(list_metrics, false, "print the metrics (name<TAB>unit<TAB>definitio
                                  "flags select, and exit");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(
+  attn::tools::InitMain(
       &argc, &argv,
       "head_metrics [--input=-] [--output=-] [--threshold=1e-4] [--tokens=FILE [--offset=N]]\n"
       "             [--profiles=FILE] [--threads=N] | --list_metrics\n"
       "Measures every attention head of a stream, e.g.\n"
       "  dump_attention --checkpoint=m.safetensors --tokens=valid.u8 | "
       "head_metrics --tokens=valid.u8 > metrics.csv");
-  // A reader that stops early (head_metrics | head -1) ends the run quietly.
-  std::signal(SIGPIPE, SIG_IGN);
   attn::analysis::HeadMetricsOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);
   o.output = attn::runtime::ResolvePath(FLAGS_output);
@@ -43,12 +40,5 @@ int main(int argc, char** argv) {
   o.offset = FLAGS_offset;
   o.profiles = attn::runtime::ResolvePath(FLAGS_profiles);
   o.list_metrics = FLAGS_list_metrics;
-  absl::Status status;
-  try {
-    status = attn::analysis::RunHeadMetrics(o);
-  } catch (const std::exception& e) {
-    status = absl::InternalError(e.what());
-  }
-  if (status.ok() || absl::IsCancelled(status)) return attn::runtime::kExitOk;
-  return attn::runtime::Fail(status);
+  return attn::runtime::RunCommand([&] { return attn::analysis::RunHeadMetrics(o); });
 }

@@ -1,11 +1,10 @@
 // kmeans: k-means++ clustering of the rows of a CSV (the head metrics by default).
 //   kmeans --k=4 < head_metrics.csv > clusters.csv
-#include <csignal>
-#include <exception>
 
 #include "gflags/gflags.h"
 #include "lib/analysis/kmeans_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(input, "-", "CSV with a header row; '-' is stdin");
 DEFINE_string(output, "-", "the input rows plus a 'cluster' column; '-' is stdout");
@@ -21,9 +20,8 @@ DEFINE_uint64(seed, 0, "random seed; equal seeds give equal results");
 DEFINE_string(centroids, "", "if set, write cluster,<features> centroids (original units) here");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv,
-                          "kmeans --k=4 [--features=...] [--centroids=FILE] < metrics.csv > clusters.csv");
-  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe downstream ends the run quietly
+  attn::tools::InitMain(&argc, &argv,
+                        "kmeans --k=4 [--features=...] [--centroids=FILE] < metrics.csv > clusters.csv");
   attn::analysis::KMeansOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);
   o.output = attn::runtime::ResolvePath(FLAGS_output);
@@ -35,12 +33,5 @@ int main(int argc, char** argv) {
   o.tol = FLAGS_tol;
   o.seed = FLAGS_seed;
   o.centroids = attn::runtime::ResolvePath(FLAGS_centroids);
-  absl::Status status;
-  try {
-    status = attn::analysis::RunKMeans(o);
-  } catch (const std::exception& e) {
-    status = absl::InternalError(e.what());
-  }
-  if (status.ok() || absl::IsCancelled(status)) return attn::runtime::kExitOk;
-  return attn::runtime::Fail(status);
+  return attn::runtime::RunCommand([&] { return attn::analysis::RunKMeans(o); });
 }

@@ -2,13 +2,12 @@
 //   silhouette < clusters.csv
 //   silhouette --k_min=2 --k_max=8 --algorithm=ward < head_metrics.csv > silhouette.tsv
 //   silhouette --k_max=8 --distance=js < profiles.csv > silhouette.tsv
-#include <csignal>
-#include <exception>
 
 #include "gflags/gflags.h"
 #include "lib/analysis/silhouette_command.h"
 #include "lib/runtime/tool.h"
 #include "tools/clustering_flags.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(output, "-", "the mean silhouette, or the k<TAB>silhouette sweep; '-' is stdout");
 DEFINE_string(cluster_column, "cluster", "the label column of the input (without --k_max)");
@@ -21,11 +20,10 @@ DEFINE_int32(n_init, 10, "sweep with kmeans: restarts");
 DEFINE_uint64(seed, 0, "sweep with kmeans: random seed");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv,
-                          "silhouette [--per_sample=FILE] < clusters.csv\n"
-                          "silhouette --k_min=2 --k_max=8 [--algorithm=ward|kmeans] "
-                          "[--distance=euclidean|js] < metrics.csv");
-  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe downstream ends the run quietly
+  attn::tools::InitMain(&argc, &argv,
+                        "silhouette [--per_sample=FILE] < clusters.csv\n"
+                        "silhouette --k_min=2 --k_max=8 [--algorithm=ward|kmeans] "
+                        "[--distance=euclidean|js] < metrics.csv");
   attn::analysis::SilhouetteOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);
   o.output = attn::runtime::ResolvePath(FLAGS_output);
@@ -40,12 +38,5 @@ int main(int argc, char** argv) {
   o.algorithm = FLAGS_algorithm;
   o.n_init = FLAGS_n_init;
   o.seed = FLAGS_seed;
-  absl::Status status;
-  try {
-    status = attn::analysis::RunSilhouette(o);
-  } catch (const std::exception& e) {
-    status = absl::InternalError(e.what());
-  }
-  if (status.ok() || absl::IsCancelled(status)) return attn::runtime::kExitOk;
-  return attn::runtime::Fail(status);
+  return attn::runtime::RunCommand([&] { return attn::analysis::RunSilhouette(o); });
 }

@@ -2,13 +2,12 @@
 // the k with the best silhouette, as the original work chose its clusters.
 //   ward --k=best --k_min=2 --k_max=8 < head_metrics.csv > clusters.csv
 //   ward --k=4 --distance=js < profiles.csv > clusters.csv
-#include <csignal>
-#include <exception>
 
 #include "gflags/gflags.h"
 #include "lib/analysis/ward_command.h"
 #include "lib/runtime/tool.h"
 #include "tools/clustering_flags.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(output, "-", "the input rows plus a 'cluster' column; '-' is stdout");
 DEFINE_string(k, "best", "number of clusters, or 'best': the k in [k_min, k_max] with the "
@@ -19,10 +18,9 @@ DEFINE_string(centroids, "", "if set, write each cluster's mean, cluster,<featur
                              "(original units), here");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv,
-                          "ward [--k=best|N] [--k_min=2 --k_max=8] [--distance=euclidean|js] "
-                          "[--centroids=FILE] < metrics.csv > clusters.csv");
-  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe downstream ends the run quietly
+  attn::tools::InitMain(&argc, &argv,
+                        "ward [--k=best|N] [--k_min=2 --k_max=8] [--distance=euclidean|js] "
+                        "[--centroids=FILE] < metrics.csv > clusters.csv");
   attn::analysis::WardOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);
   o.output = attn::runtime::ResolvePath(FLAGS_output);
@@ -34,12 +32,5 @@ int main(int argc, char** argv) {
   o.k_max = FLAGS_k_max;
   o.centroids = attn::runtime::ResolvePath(FLAGS_centroids);
   o.threads = attn::runtime::Threads();
-  absl::Status status;
-  try {
-    status = attn::analysis::RunWard(o);
-  } catch (const std::exception& e) {
-    status = absl::InternalError(e.what());
-  }
-  if (status.ok() || absl::IsCancelled(status)) return attn::runtime::kExitOk;
-  return attn::runtime::Fail(status);
+  return attn::runtime::RunCommand([&] { return attn::analysis::RunWard(o); });
 }

@@ -90,11 +90,11 @@ double MatmulSelfCheckError() {
   return worst;
 }
 
-void InitTorchTool(int* argc, char*** argv, const char* usage) {
+void InitTorchTool(int* argc, char*** argv, const ToolSetup& setup) {
   ChooseFastBlasKernels(*argv);
   // Flag parsing reorders argv in place; keep the original for a fallback re-exec.
   std::vector<std::string> args(*argv, *argv + *argc);
-  InitTool(argc, argv, usage);
+  InitTool(argc, argv, setup);
   KeepFreedMemory();
   at::set_num_threads(Threads());
   const char* chosen = std::getenv(kReexecMarker);

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "lib/runtime/tool.h"
+
 namespace attn::runtime {
 
 // InitTool plus LibTorch set-up. Debian's OpenBLAS 0.3.21 does not recognise some recent
@@ -15,7 +17,7 @@ namespace attn::runtime {
 // compute wrongly), keeps freed memory in the process rather than returning it to the
 // kernel (page faults cost more than arithmetic on VMs), sets LibTorch's thread count
 // from --threads and logs the BLAS in use under --v=1.
-void InitTorchTool(int* argc, char*** argv, const char* usage);
+void InitTorchTool(int* argc, char*** argv, const ToolSetup& setup);
 
 // "OpenBLAS <version and build> core=<kernel>", or a note that OpenBLAS is not the loaded BLAS.
 std::string BlasDescription();

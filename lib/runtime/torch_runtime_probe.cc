@@ -4,7 +4,9 @@
 #include "lib/runtime/torch_runtime.h"
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTorchTool(&argc, &argv, "torch_runtime_probe");
+  attn::runtime::ToolSetup setup;
+  setup.usage = "torch_runtime_probe";
+  attn::runtime::InitTorchTool(&argc, &argv, setup);
   std::cout << attn::runtime::BlasDescription() << std::endl;
   return 0;
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Data-parallel training through ConfigureDataParallel + Train (the training tools' path),
-# on loopback: 2 processes with batch B/2 each reach the weights of 1 process with batch
-# B (dropout off); the validation loss agrees; a paused 2-rank run resumes exactly (dropout
+# Data-parallel training with train_dense itself, on loopback: 2 processes with batch B/2
+# each reach the weights of 1 process with batch B (every dropout off: a run without
+# randomness); the validation loss agrees; a paused 2-rank run resumes exactly (dropout
 # on, so each rank's random stream matters); another world size cannot resume.
 set -uo pipefail
-bench=bench/data_parallel_bench
+train=tools/train_dense
 launch=scripts/launch_local.sh
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
 failures=0
@@ -40,15 +40,20 @@ print(max(abs(x - y) for k in a for x, y in zip(a[k], b[k])), ma[sys.argv[3]], m
 PY
 }
 
+# The validation at the last step is the only one, so the checkpoint holds the final weights.
 common=(--train="$tmp/train.u8" --valid="$tmp/valid.u8" --d_model=32 --layers=2 --heads=2 --ff=32
-        --seq_len=16 --grad_accum=2 --steps=6 --lr=3e-4 --threads=1 --dist_timeout_s=120)
+        --seq_len=16 --grad_accum=2 --max_steps=6 --lr=3e-4 --min_lr=3e-5 --warmup_steps=2
+        --eval_every=0 --eval_batches=1 --patience=0 --log_every=1 --threads=1 --dist_timeout_s=120)
+no_randomness=(--dropout=0 --attention_dropout=0 --activation_dropout=0 --token_dropout=0
+               --stochastic_depth=0)
 
 # The same 6 steps: 1 process with batch 8, 2 with 4 each, and 1 with 4 (half the data).
-"$bench" "${common[@]}" --batch_size=8 --out="$tmp/one.safetensors" --log="$tmp/one.tsv" ||
-  fail "1 process failed"
-"$launch" 2 "$bench" "${common[@]}" --batch_size=8 --out="$tmp/two.safetensors" --log="$tmp/two.tsv" ||
-  fail "2 processes failed"
-"$bench" "${common[@]}" --batch_size=4 --out="$tmp/half.safetensors" || fail "half batch failed"
+"$train" "${common[@]}" "${no_randomness[@]}" --batch_size=8 --output="$tmp/one.safetensors" \
+  --log="$tmp/one.tsv" 2>"$tmp/one.err" || fail "1 process failed: $(tail -1 "$tmp/one.err")"
+"$launch" 2 "$train" "${common[@]}" "${no_randomness[@]}" --batch_size=8 --output="$tmp/two.safetensors" \
+  --log="$tmp/two.tsv" 2>"$tmp/two.err" || fail "2 processes failed: $(tail -1 "$tmp/two.err")"
+"$train" "${common[@]}" "${no_randomness[@]}" --batch_size=4 --output="$tmp/half.safetensors" \
+  2>/dev/null || fail "half batch failed"
 
 read -r diff loss_one loss_two < <(compare "$tmp/one.safetensors" "$tmp/two.safetensors" valid_loss)
 echo "1 x batch 8 vs 2 x batch 4: max weight difference $diff; validation loss $loss_one vs $loss_two"
@@ -70,18 +75,20 @@ for a, b in zip(*rows):
 PY
 
 # Resume with dropout: paused after 3 steps and resumed equals uninterrupted.
-dropout=(--dropout=0.1 --batch_size=8)
-"$launch" 2 "$bench" "${common[@]}" "${dropout[@]}" --out="$tmp/full.safetensors" || fail "2-rank dropout run failed"
-"$launch" 2 "$bench" "${common[@]}" "${dropout[@]}" --out="$tmp/paused.safetensors" --stop_after=3 ||
-  fail "2-rank paused run failed"
-"$launch" 2 "$bench" "${common[@]}" "${dropout[@]}" --out="$tmp/paused.safetensors" --resume ||
-  fail "2-rank resume failed"
+dropout=(--dropout=0.1 --attention_dropout=0.1 --activation_dropout=0.1 --token_dropout=0.1
+         --stochastic_depth=0.1 --batch_size=8)
+"$launch" 2 "$train" "${common[@]}" "${dropout[@]}" --output="$tmp/full.safetensors" 2>/dev/null ||
+  fail "2-rank dropout run failed"
+"$launch" 2 "$train" "${common[@]}" "${dropout[@]}" --output="$tmp/paused.safetensors" --stop_after=3 \
+  2>/dev/null || fail "2-rank paused run failed"
+"$launch" 2 "$train" "${common[@]}" "${dropout[@]}" --output="$tmp/paused.safetensors" --resume \
+  2>/dev/null || fail "2-rank resume failed"
 read -r diff_resume _ _ < <(compare "$tmp/full.safetensors" "$tmp/paused.safetensors" step)
 echo "2 ranks, dropout 0.1: resumed vs uninterrupted max weight difference $diff_resume"
 python3 -c "import sys; sys.exit(not float('$diff_resume') <= 1e-6)" || fail "resume differs by $diff_resume"
 
 # Another world size cannot continue exactly: one clear line, exit 1.
-"$bench" "${common[@]}" "${dropout[@]}" --out="$tmp/paused.safetensors" --resume 2>"$tmp/resume.err"
+"$train" "${common[@]}" "${dropout[@]}" --output="$tmp/paused.safetensors" --resume 2>"$tmp/resume.err"
 code=$?
 [ "$code" -eq 1 ] || fail "resume with 1 rank exited $code"
 [ "$(wc -l < "$tmp/resume.err")" -eq 1 ] && grep -q "was written by a job of 2 rank(s) and this job has 1" "$tmp/resume.err" ||

@@ -1,6 +1,8 @@
-#include "lib/data/tokenize.h"
+#include "lib/data/tokenize_command.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -21,18 +23,18 @@ constexpr int64_t kWriteChunk = 4 << 20;
 absl::Status CheckFlags(const TokenizeOptions& o) {
   if (o.output_prefix == "-") {
     return absl::InvalidArgumentError(
-        "--output_prefix=- is not allowed: it names files (PREFIX.train.u8, ...); "
+        "`output_prefix`=- is not allowed: it names files (PREFIX.train.u8, ...); "
         "leave it out to stream the input to stdout");
   }
   const bool split_mode = !o.output_prefix.empty() || o.stats;
   if (o.decode && split_mode) {
     return absl::InvalidArgumentError(
-        "--decode streams stdin/--input to stdout; it does not combine with "
-        "--output_prefix or --stats");
+        "`decode` streams stdin/`input` to stdout; it does not combine with "
+        "`output_prefix` or `stats`");
   }
   if (!split_mode && !o.splits.empty()) {
     return absl::InvalidArgumentError(
-        "--splits needs --output_prefix (to write split files) or --stats");
+        "`splits` needs `output_prefix` (to write split files) or `stats`");
   }
   return absl::OkStatus();
 }
@@ -100,14 +102,16 @@ absl::Status PrintStats(const ByteCorpus& corpus, const std::vector<Split>& spli
   rows.emplace_back("all", all.Stats());
   const std::string table = FormatStatsTable(rows);
   if (std::fwrite(table.data(), 1, table.size(), out) != table.size() || std::fflush(out) != 0) {
-    return absl::InternalError("cannot write the statistics to stdout");
+    if (errno == EPIPE) return absl::CancelledError("the reader of stdout went away");
+    return absl::UnavailableError(absl::StrCat("cannot write the statistics to stdout: ",
+                                               std::strerror(errno)));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status RunTokenize(const TokenizeOptions& options, FILE* stats_out) {
+absl::Status RunTokenize(const TokenizeOptions& options) {
   if (absl::Status s = CheckFlags(options); !s.ok()) return s;
   absl::StatusOr<TokenFormat> format = ParseTokenFormat(options.format);
   if (!format.ok()) return format.status();
@@ -127,7 +131,7 @@ absl::Status RunTokenize(const TokenizeOptions& options, FILE* stats_out) {
       return s;
     }
   }
-  if (options.stats) return PrintStats(*corpus, *splits, stats_out);
+  if (options.stats) return PrintStats(*corpus, *splits, options.stats_out);
   return absl::OkStatus();
 }
 

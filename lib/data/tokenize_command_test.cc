@@ -1,4 +1,4 @@
-#include "lib/data/tokenize.h"
+#include "lib/data/tokenize_command.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -60,7 +60,7 @@ TEST(RunTokenize, DefaultSplitWritesExactSizesThatConcatenateToTheInput) {
   TokenizeOptions options;
   options.input = dir + "/corpus";
   options.output_prefix = dir + "/out";
-  ASSERT_TRUE(RunTokenize(options, stdout).ok());
+  ASSERT_TRUE(RunTokenize(options).ok());
   EXPECT_EQ(ListDir(dir),
             (std::vector<std::string>{"corpus", "out.test.u8", "out.train.u8", "out.valid.u8"}));
   // floor(0.05 * 1000) = 50 each, train 900.
@@ -77,14 +77,14 @@ TEST(RunTokenize, FractionAndCountSplitsAndIdsFiles) {
   options.input = dir + "/corpus";
   options.output_prefix = dir + "/a";
   options.splits = "0.9,0.1";
-  ASSERT_TRUE(RunTokenize(options, stdout).ok());
+  ASSERT_TRUE(RunTokenize(options).ok());
   EXPECT_EQ(Read(dir + "/a.train.u8"), bytes.substr(0, 900));
   EXPECT_EQ(Read(dir + "/a.valid.u8"), bytes.substr(900));
 
   options.output_prefix = dir + "/b";
   options.splits = "998,1,1";
   options.format = "ids";
-  ASSERT_TRUE(RunTokenize(options, stdout).ok());
+  ASSERT_TRUE(RunTokenize(options).ok());
   const int last = static_cast<unsigned char>(bytes[999]);
   EXPECT_EQ(Read(dir + "/b.test.ids"), std::to_string(last) + "\n");
   EXPECT_EQ(ListDir(dir), (std::vector<std::string>{"a.train.u8", "a.valid.u8", "b.test.ids",
@@ -100,7 +100,8 @@ TEST(RunTokenize, StatsPrintsOneRowPerSplitAndAll) {
   options.splits = "4,4";
   options.stats = true;
   FILE* out = std::tmpfile();
-  ASSERT_TRUE(RunTokenize(options, out).ok());
+  options.stats_out = out;
+  ASSERT_TRUE(RunTokenize(options).ok());
   EXPECT_EQ(Captured(out),
             "split\tbytes\tdistinct_tokens\tentropy_bits_per_byte\n"
             "train\t4\t2\t1.000000\n"
@@ -128,8 +129,8 @@ TEST(RunTokenize, BadInputsFailBeforeWritingAnything) {
       {"corpus", "900,50", "u8", false, false, absl::StatusCode::kInvalidArgument,
        "sums to 950 bytes"},
       {"corpus", "abc,1", "u8", false, false, absl::StatusCode::kInvalidArgument, "'abc'"},
-      {"corpus", "", "bytes", false, false, absl::StatusCode::kInvalidArgument, "--format=bytes"},
-      {"corpus", "", "u8", true, false, absl::StatusCode::kInvalidArgument, "--decode"},
+      {"corpus", "", "bytes", false, false, absl::StatusCode::kInvalidArgument, "`format`=bytes"},
+      {"corpus", "", "u8", true, false, absl::StatusCode::kInvalidArgument, "`decode`"},
       {"empty", "", "u8", false, false, absl::StatusCode::kFailedPrecondition, "is empty"},
       {"empty", "", "u8", false, true, absl::StatusCode::kFailedPrecondition, "is empty"},
       {"tiny", "", "u8", false, false, absl::StatusCode::kInvalidArgument,
@@ -144,7 +145,7 @@ TEST(RunTokenize, BadInputsFailBeforeWritingAnything) {
     options.format = c.format;
     options.decode = c.decode;
     options.stats = c.stats;
-    const absl::Status status = RunTokenize(options, stdout);
+    const absl::Status status = RunTokenize(options);
     EXPECT_EQ(status.code(), c.code) << c.input << " " << c.splits << ": " << status;
     EXPECT_NE(status.message().find(c.message), std::string::npos)
         << status << " wanted " << c.message;
@@ -155,14 +156,14 @@ TEST(RunTokenize, BadInputsFailBeforeWritingAnything) {
 TEST(RunTokenize, FlagCombinationsThatMakeNoSense) {
   TokenizeOptions splits_without_output;
   splits_without_output.splits = "0.9,0.1";
-  EXPECT_EQ(RunTokenize(splits_without_output, stdout).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunTokenize(splits_without_output).code(), absl::StatusCode::kInvalidArgument);
   TokenizeOptions stdout_prefix;
   stdout_prefix.output_prefix = "-";
-  EXPECT_EQ(RunTokenize(stdout_prefix, stdout).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunTokenize(stdout_prefix).code(), absl::StatusCode::kInvalidArgument);
   TokenizeOptions decode_stats;
   decode_stats.decode = true;
   decode_stats.stats = true;
-  EXPECT_EQ(RunTokenize(decode_stats, stdout).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunTokenize(decode_stats).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
