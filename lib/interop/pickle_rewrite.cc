@@ -414,13 +414,15 @@ class Scanner {
         return Global(at);
       case 'R':
         return Reduce(at);
-      case 'Q': {  // BINPERSID: ('storage', storage type, key, location, numel[, view])
+      case 'Q': {  // BINPERSID: ('storage', storage type, key, location, numel[, None])
         absl::StatusOr<std::vector<Value>> id = Take(1, at);
         if (!id.ok()) return id.status();
         const std::vector<Kind>& e = (*id)[0].elements;
+        // A legacy file of PyTorch < 1.11 may name a view of a storage in the sixth: not read.
         if ((*id)[0].kind != Kind::kTuple || e.size() < 5 || e[0] != Kind::kString || e[1] != Kind::kStorageType ||
-            e[2] != Kind::kString || e[3] != Kind::kString || e[4] != Kind::kInt) {
-          return Error(at, "a persistent id that is not a tensor storage record");
+            e[2] != Kind::kString || e[3] != Kind::kString || e[4] != Kind::kInt ||
+            (e.size() > 5 && (e.size() > 6 || e[5] != Kind::kNone))) {
+          return Error(at, "a persistent id that is not a whole tensor storage record");
         }
         Push(Kind::kStorage, (*id)[0].start);
         return absl::OkStatus();

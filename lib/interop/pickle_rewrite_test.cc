@@ -140,7 +140,7 @@ TEST(PickleRewriteTest, RefusesWhatItCannotVouchFor) {
   EXPECT_TRUE(Contains(ErrorOf(Bytes("\x80\x02]h\x00.")), "never stored"));
   EXPECT_TRUE(Contains(ErrorOf(Bytes("\x80\x02(X\x07\x00\x00\x00storageK\x01X\x01\x00\x00\x00"
                                      "0X\x03\x00\x00\x00" "cpuK\x04tQ.")),
-                       "not a tensor storage record"));
+                       "not a whole tensor storage record"));
   EXPECT_TRUE(Contains(ErrorOf(Bytes("\x80\x02K\x01K\x02.")), "unfinished stack"));
   EXPECT_TRUE(Contains(ErrorOf(Bytes("\x80\x02(K\x01s.")), "needs 2 values"));
 }
