@@ -254,8 +254,9 @@ absl::StatusOr<OriginalModel> MakeOriginalModel(const TensorsByName& state, cons
     out.seq_len = options.seq_len;
   } else if (dense) {
     out.seq_len = std::min(kOriginalSeqLen, shapes->max_len);
-    out.notes.push_back(absl::StrCat("seq_len ", out.seq_len,
-                                     ": the original's training length (the dense config does not record it)"));
+    out.notes.push_back(absl::StrCat("seq_len ", out.seq_len, ": the original's training length, ", kOriginalSeqLen,
+                                     out.seq_len < kOriginalSeqLen ? ", capped at the positional table" : "",
+                                     " (the dense config does not record it; give seq_len if it was another)"));
   } else {
     out.seq_len = shapes->max_len;
   }
