@@ -264,7 +264,8 @@ class Scanner {
         }
       }
     }
-    std::string hint = "only tensors, dicts, lists, tuples, strings and numbers can be read";
+    std::string hint =
+        "only tensors, dicts, lists, tuples, strings and numbers can be read: save model.state_dict(), not the model";
     if (*name == "_rebuild_parameter") hint = "it holds nn.Parameter objects; save model.state_dict() instead";
     if (module->substr(0, 9) == "__torch__") hint = "a TorchScript object; save model.state_dict() with torch.save";
     return Error(at, absl::StrCat("refers to the Python object ", std::string(*module), ".", std::string(*name), ", which LibTorch cannot build (",
