@@ -13,7 +13,7 @@ double BitsPerByte::bpc() const { return nats_per_byte() / std::log(2.0); }
 
 absl::StatusOr<BitsPerByte> MeasureBitsPerByte(model::LanguageModel& model, std::string_view tokens,
                                                const BitsPerByteOptions& options,
-                                               const std::function<void(int64_t)>& on_progress) {
+                                               const std::function<void(const BitsPerByte&)>& on_progress) {
   if (options.batch_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("batch_size ", options.batch_size, " must be positive"));
   }
@@ -59,7 +59,7 @@ absl::StatusOr<BitsPerByte> MeasureBitsPerByte(model::LanguageModel& model, std:
       result.nats += nll[r].index({Slice(length - batch[r].scored, length)}).sum().item<double>();
       result.bytes_scored += batch[r].scored;
     }
-    if (on_progress) on_progress(result.bytes_scored);
+    if (on_progress) on_progress(result);
   }
   return result;
 }

@@ -33,11 +33,11 @@ struct BitsPerByte {
 };
 
 // Runs `model` in evaluation mode (it stays so) over `tokens`. `on_progress`, when given,
-// gets the number of bytes scored so far after each forward pass. Bad options, or a
-// context beyond the positional table, are InvalidArgument.
+// gets the sums so far after each forward pass. Bad options, or a context beyond the
+// positional table, are InvalidArgument.
 absl::StatusOr<BitsPerByte> MeasureBitsPerByte(model::LanguageModel& model, std::string_view tokens,
                                                const BitsPerByteOptions& options,
-                                               const std::function<void(int64_t)>& on_progress = nullptr);
+                                               const std::function<void(const BitsPerByte&)>& on_progress = nullptr);
 
 }  // namespace attn::eval
 
