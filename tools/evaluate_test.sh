@@ -9,6 +9,7 @@ TOOL="$TEST_SRCDIR/attn/tools/evaluate"
 TRAIN="$TEST_SRCDIR/attn/tools/train_dense"
 WORK="$(mktemp -d "$TEST_TMPDIR/evalXXXXXX")"
 failures=0
+source "$TEST_SRCDIR/attn/tools/expect_error.sh"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -76,16 +77,7 @@ grep -q "warning: context 64 is beyond the training seq_len 32" "$WORK/warn.err"
 
 # --- errors: one line, the right exit code, no output ---------------------------------------
 expect() {  # expect CODE MESSAGE ARGS...
-  local code=$1 message=$2
-  shift 2
-  rm -f "$WORK/out.tsv"
-  "$TOOL" "$@" --output="$WORK/out.tsv" >/dev/null 2>"$WORK/err"
-  local got=$?
-  [ "$got" -eq "$code" ] || fail "$*: exit $got, expected $code ($(cat "$WORK/err"))"
-  [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "$*: not one line on stderr: $(cat "$WORK/err")"
-  grep -q -- "$message" "$WORK/err" || fail "$*: stderr lacks '$message': $(cat "$WORK/err")"
-  [ ! -e "$WORK/out.tsv" ] || fail "$*: left an output"
-  ! ls "$WORK" | grep -q 'tmp' || fail "$*: left a temporary file"
+  expect_error "$1" "$2" "$WORK/out.tsv" "$TOOL" "${@:3}" --output="$WORK/out.tsv"
 }
 m="--checkpoint=$WORK/m.safetensors"
 v="--tokens=$WORK/valid.u8"

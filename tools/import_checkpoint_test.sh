@@ -11,6 +11,7 @@ MAKE="$TEST_SRCDIR/attn/lib/interop/testdata/make_torch_checkpoints.py"
 PYTHON=/usr/bin/python3  # Debian's, which has python3-torch (scripts/setup.sh)
 WORK="$(mktemp -d "$TEST_TMPDIR/importXXXXXX")"
 failures=0
+source "$TEST_SRCDIR/attn/tools/expect_error.sh"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -48,16 +49,7 @@ grep -q '"seq_len":"32"' "$WORK/stdin.safetensors" || fail "--seq_len=32 not rec
 
 # --- errors: one line, the right exit code, nothing left behind -----------------------------
 expect() {  # expect CODE MESSAGE ARGS...
-  local code=$1 message=$2
-  shift 2
-  rm -f "$WORK/out.safetensors"
-  "$TOOL" "$@" 2>"$WORK/err" >/dev/null
-  local got=$?
-  [ "$got" -eq "$code" ] || fail "$*: exit $got, expected $code ($(cat "$WORK/err"))"
-  [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "$*: not one line on stderr: $(cat "$WORK/err")"
-  grep -q -- "$message" "$WORK/err" || fail "$*: stderr lacks '$message': $(cat "$WORK/err")"
-  [ ! -e "$WORK/out.safetensors" ] || fail "$*: left an output"
-  ! ls "$WORK" | grep -q 'tmp' || fail "$*: left a temporary file"
+  expect_error "$1" "$2" "$WORK/out.safetensors" "$TOOL" "${@:3}"
 }
 out="--output=$WORK/out.safetensors"
 expect 2 "input is required" "$out"

@@ -1,6 +1,7 @@
 #include "lib/interop/original_config.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -179,45 +180,49 @@ absl::StatusOr<std::string> MaskSubset(const ConfigByName& config) {
   return Mismatch("config mask_subset is neither a string nor a list of pattern numbers");
 }
 
-absl::StatusOr<std::shared_ptr<model::LanguageModel>> MakeDense(const ConfigByName& config, const Shapes& s,
-                                                                int64_t heads) {
-  model::DenseConfig c;
+// A DenseConfig or SparseConfig of the sizes the tensors give, with the config's
+// probabilities (named as the original's config names them) over the defaults.
+template <typename Config>
+absl::StatusOr<Config> SizedConfig(const ConfigByName& config, const Shapes& s, int64_t heads,
+                                   std::initializer_list<std::pair<const char*, double Config::*>> probabilities) {
+  Config c;
   c.d_model = s.d_model;
   c.heads = heads;
   c.layers = s.layers;
   c.ff = s.ff;
   c.max_len = s.max_len;
-  for (auto [key, field] : {std::pair<const char*, double*>{"dropout", &c.dropout},
-                            {"attention_dropout", &c.attention_dropout},
-                            {"activation_dropout", &c.activation_dropout},
-                            {"token_dropout", &c.token_dropout},
-                            {"stochastic_depth_prob", &c.stochastic_depth}}) {
-    absl::StatusOr<double> v = ConfigReal(config, key, *field);
+  for (const auto& [key, field] : probabilities) {
+    absl::StatusOr<double> v = ConfigReal(config, key, c.*field);
     if (!v.ok()) return v.status();
-    *field = *v;
+    c.*field = *v;
   }
-  return model::MakeDenseModel(c);
+  return c;
+}
+
+absl::StatusOr<std::shared_ptr<model::LanguageModel>> MakeDense(const ConfigByName& config, const Shapes& s,
+                                                                int64_t heads) {
+  using model::DenseConfig;
+  absl::StatusOr<DenseConfig> c = SizedConfig<DenseConfig>(config, s, heads,
+                                                           {{"dropout", &DenseConfig::dropout},
+                                                            {"attention_dropout", &DenseConfig::attention_dropout},
+                                                            {"activation_dropout", &DenseConfig::activation_dropout},
+                                                            {"token_dropout", &DenseConfig::token_dropout},
+                                                            {"stochastic_depth_prob", &DenseConfig::stochastic_depth}});
+  if (!c.ok()) return c.status();
+  return model::MakeDenseModel(*c);
 }
 
 absl::StatusOr<std::shared_ptr<model::LanguageModel>> MakeSparse(const ConfigByName& config, const Shapes& s,
                                                                  int64_t heads) {
+  using model::SparseConfig;
   if (absl::Status st = CrossCheck(config, "seq_length", s.max_len, "pos_encoder.pe"); !st.ok()) return st;
-  model::SparseConfig c;
-  c.d_model = s.d_model;
-  c.heads = heads;
-  c.layers = s.layers;
-  c.ff = s.ff;
-  c.max_len = s.max_len;
-  for (auto [key, field] :
-       {std::pair<const char*, double*>{"dropout", &c.dropout}, {"token_dropout", &c.token_dropout}}) {
-    absl::StatusOr<double> v = ConfigReal(config, key, *field);
-    if (!v.ok()) return v.status();
-    *field = *v;
-  }
+  absl::StatusOr<SparseConfig> c = SizedConfig<SparseConfig>(
+      config, s, heads, {{"dropout", &SparseConfig::dropout}, {"token_dropout", &SparseConfig::token_dropout}});
+  if (!c.ok()) return c.status();
   absl::StatusOr<std::string> subset = MaskSubset(config);
   if (!subset.ok()) return subset.status();
-  c.mask_subset = *subset;
-  return model::MakeSparseModel(c);
+  c->mask_subset = *subset;
+  return model::MakeSparseModel(*c);
 }
 
 }  // namespace
