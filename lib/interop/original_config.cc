@@ -146,6 +146,20 @@ absl::Status CheckSizes(const ConfigByName& config, const Layout& layout, const 
   return absl::OkStatus();
 }
 
+// Every layer of both models holds at least d_model^2 attention weights and d_model * ff
+// feed-forward weights. A state with fewer elements in all lacks tensors; saying so before
+// building the model keeps a small file from making it allocate a large one.
+absl::Status CheckWeightCount(const TensorsByName& state, const Shapes& s) {
+  int64_t held = 0;
+  for (const auto& [name, tensor] : state) held += tensor.numel();
+  const double needed = static_cast<double>(s.layers) * s.d_model * static_cast<double>(s.d_model + s.ff);
+  if (needed > static_cast<double>(held)) {
+    return Mismatch(absl::StrCat("the state_dict holds ", held, " weights, fewer than ", s.layers, " layers of width ",
+                                 s.d_model, " need: tensors are missing"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> Heads(const ConfigByName& config, const OriginalModelOptions& options,
                               std::vector<std::string>* notes) {
   absl::StatusOr<std::optional<int64_t>> saved = ConfigInt(config, "nhead");
@@ -239,6 +253,7 @@ absl::StatusOr<OriginalModel> MakeOriginalModel(const TensorsByName& state, cons
   absl::StatusOr<Shapes> shapes = ReadShapes(state, **layout);
   if (!shapes.ok()) return shapes.status();
   if (absl::Status s = CheckSizes(config, **layout, *shapes); !s.ok()) return s;
+  if (absl::Status s = CheckWeightCount(state, *shapes); !s.ok()) return s;
   OriginalModel out;
   absl::StatusOr<int64_t> heads = Heads(config, options, &out.notes);
   if (!heads.ok()) return heads.status();

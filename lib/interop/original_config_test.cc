@@ -111,6 +111,17 @@ TEST(OriginalConfigTest, KindAndLayersComeFromTheKeys) {
   EXPECT_TRUE(Contains(ErrorOf({{"w", torch::zeros({2})}}, {}, options), "neither embedding.weight"));
 }
 
+// Wide tensors named as a model's, but too few for one: refused before a model of that
+// width (here 512 x 1536 attention weights alone) is built.
+TEST(OriginalConfigTest, TooFewWeightsForTheShapesAreRefusedBeforeBuilding) {
+  TensorsByName sketch = {{"embedding.weight", torch::zeros({256, 512})},
+                          {"pos_encoder.pe", torch::zeros({10, 512})},
+                          {"transformer_blocks.0.feed_forward.0.weight", torch::zeros({8, 512})}};
+  OriginalModelOptions options;
+  options.heads = 2;
+  EXPECT_TRUE(Contains(ErrorOf(sketch, {}, options), "holds 140288 weights, fewer than 1 layers of width 512 need"));
+}
+
 TEST(OriginalConfigTest, InfersTheSparseConfigurationAndResolvesMaskSubset) {
   ConfigByName config = {{"nhead", int64_t{4}}, {"seq_length", int64_t{32}}, {"mask_subset", std::string("03")}};
   absl::StatusOr<OriginalModel> m = MakeOriginalModel(SparseState(), config, {});
