@@ -10,13 +10,8 @@ DUMP="$TEST_SRCDIR/attn/tools/dump_attention"
 MAKE="$TEST_SRCDIR/attn/lib/interop/testdata/make_torch_checkpoints.py"
 PYTHON=/usr/bin/python3  # Debian's, which has python3-torch (scripts/setup.sh)
 WORK="$(mktemp -d "$TEST_TMPDIR/importXXXXXX")"
-failures=0
-source "$TEST_SRCDIR/attn/tools/expect_error.sh"
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+W="$WORK"
+source "$TEST_SRCDIR/attn/tools/test_lib.sh"
 
 "$PYTHON" "$MAKE" make "$WORK" || { echo "FAIL: cannot make the .pt fixtures" >&2; exit 1; }
 
@@ -49,7 +44,7 @@ grep -q '"seq_len":"32"' "$WORK/stdin.safetensors" || fail "--seq_len=32 not rec
 
 # --- errors: one line, the right exit code, nothing left behind -----------------------------
 expect() {  # expect CODE MESSAGE ARGS...
-  expect_error "$1" "$2" "$WORK/out.safetensors" "$TOOL" "${@:3}"
+  expect_error "$1" "$2" "$WORK/out.safetensors" -- "$TOOL" "${@:3}"
 }
 out="--output=$WORK/out.safetensors"
 expect 2 "input is required" "$out"
@@ -66,8 +61,4 @@ expect 1 "neither a torch.save zip archive" --input="$WORK/text.pt" "$out"
 expect 1 "missing.pt" --input="$WORK/missing.pt" "$out"
 expect 1 "text.pt/out.safetensors" --input="$WORK/dense_dict_zip.pt" --output="$WORK/text.pt/out.safetensors"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo PASS
+finish
