@@ -15,6 +15,8 @@ namespace {
 
 namespace F = torch::nn::functional;
 
+const std::map<std::string, std::string>& Tied();
+
 // EnhancedPositionalEncoding: x + alpha * pe[:L], then a residual positional
 // feed-forward on LayerNorm(x), then dropout. pe is a persistent buffer [max_len, d].
 class PositionalEncodingImpl : public torch::nn::Module {
@@ -193,6 +195,7 @@ class DenseModel : public LanguageModel {
   }
   std::string Kind() const override { return "dense"; }
   std::map<std::string, std::string> ConfigMetadata() const override { return config_.ToMetadata(); }
+  std::map<std::string, std::string> TiedWeights() const override { return Tied(); }
   int64_t MaxSeqLen() const override { return config_.max_len; }
   int64_t NumLayers() const override { return config_.layers; }
   int64_t NumHeads() const override { return config_.heads; }
@@ -233,69 +236,86 @@ class DenseModel : public LanguageModel {
   TiedOutput output{nullptr};
 };
 
-absl::Status CheckProbability(const char* name, double p) {
-  if (!(p >= 0.0 && p < 1.0)) return absl::InvalidArgumentError(absl::StrCat(name, " = ", p, " must be in [0, 1)"));
-  return absl::OkStatus();
+const std::map<std::string, std::string>& Tied() {
+  static const auto* tied = new std::map<std::string, std::string>{{"output.weight", "embedding.weight"}};
+  return *tied;
+}
+
+const ConfigFields<DenseConfig>& Fields() {
+  static const auto* fields = new ConfigFields<DenseConfig>{
+      {"d_model", &DenseConfig::d_model, 1, kMaxWidth},
+      {"heads", &DenseConfig::heads, 1, kMaxHeads},
+      {"layers", &DenseConfig::layers, 1, kMaxLayers},
+      {"ff", &DenseConfig::ff, 1, kMaxFeedForward},
+      {"max_len", &DenseConfig::max_len, 1, kMaxPositions},
+      {"dropout", &DenseConfig::dropout, 0, 1},
+      {"attention_dropout", &DenseConfig::attention_dropout, 0, 1},
+      {"activation_dropout", &DenseConfig::activation_dropout, 0, 1},
+      {"token_dropout", &DenseConfig::token_dropout, 0, 1},
+      {"stochastic_depth", &DenseConfig::stochastic_depth, 0, 1},
+  };
+  return *fields;
+}
+
+// The state dict of a model of `c`, by the structure above (the test compares it with a
+// built model's).
+std::vector<TensorShape> Tensors(const DenseConfig& c) {
+  const int64_t d = c.d_model;
+  std::vector<TensorShape> t = {{"embedding.weight", {kVocabSize, d}},
+                                {"pos_encoder.alpha", {1}},
+                                {"pos_encoder.pe", {c.max_len, d}},
+                                {"pos_encoder.position_ff.0.weight", {d, d}},
+                                {"pos_encoder.position_ff.0.bias", {d}},
+                                {"pos_encoder.position_ff.3.weight", {d, d}},
+                                {"pos_encoder.position_ff.3.bias", {d}},
+                                {"pos_encoder.norm.weight", {d}},
+                                {"pos_encoder.norm.bias", {d}}};
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string p = absl::StrCat("transformer_blocks.", i, ".");
+    for (const TensorShape& s : std::vector<TensorShape>{{"gamma1", {1}},
+                                                         {"gamma2", {1}},
+                                                         {"self_attn.in_proj_weight", {3 * d, d}},
+                                                         {"self_attn.in_proj_bias", {3 * d}},
+                                                         {"self_attn.out_proj.weight", {d, d}},
+                                                         {"self_attn.out_proj.bias", {d}},
+                                                         {"feed_forward.0.weight", {2 * c.ff, d}},
+                                                         {"feed_forward.0.bias", {2 * c.ff}},
+                                                         {"feed_forward.3.weight", {d, 2 * c.ff}},
+                                                         {"feed_forward.3.bias", {d}},
+                                                         {"norm1.weight", {d}},
+                                                         {"norm1.bias", {d}},
+                                                         {"norm2.weight", {d}},
+                                                         {"norm2.bias", {d}}}) {
+      t.push_back({p + s.name, s.shape});
+    }
+  }
+  for (const TensorShape& s : std::vector<TensorShape>{
+           {"norm.weight", {d}}, {"norm.bias", {d}}, {"output.bias", {kVocabSize}}, {"output.weight", {kVocabSize, d}}}) {
+    t.push_back(s);
+  }
+  return t;
 }
 
 }  // namespace
 
 absl::Status DenseConfig::Validate() const {
-  for (auto [name, v] : {std::pair<const char*, int64_t>{"d_model", d_model}, {"heads", heads}, {"layers", layers},
-                         {"ff", ff}, {"max_len", max_len}}) {
-    if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " = ", v, " must be positive"));
-  }
-  if (d_model % heads != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("heads = ", heads, " must divide d_model = ", d_model, " (each head gets d_model / heads)"));
-  }
-  if (d_model % 2 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("d_model = ", d_model, " must be even (sinusoidal table)"));
-  }
-  for (auto [name, p] : {std::pair<const char*, double>{"dropout", dropout}, {"attention_dropout", attention_dropout},
-                         {"activation_dropout", activation_dropout}, {"token_dropout", token_dropout},
-                         {"stochastic_depth", stochastic_depth}}) {
-    if (absl::Status s = CheckProbability(name, p); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  if (absl::Status s = ValidateFields(Fields(), *this); !s.ok()) return s;
+  return CheckHeadsDivideWidth(d_model, heads);
 }
 
-std::map<std::string, std::string> DenseConfig::ToMetadata() const {
-  return {{"d_model", std::to_string(d_model)},
-          {"heads", std::to_string(heads)},
-          {"layers", std::to_string(layers)},
-          {"ff", std::to_string(ff)},
-          {"max_len", std::to_string(max_len)},
-          {"dropout", FormatDouble(dropout)},
-          {"attention_dropout", FormatDouble(attention_dropout)},
-          {"activation_dropout", FormatDouble(activation_dropout)},
-          {"token_dropout", FormatDouble(token_dropout)},
-          {"stochastic_depth", FormatDouble(stochastic_depth)}};
+Metadata DenseConfig::ToMetadata() const { return FieldsToMetadata(Fields(), *this); }
+
+absl::StatusOr<DenseConfig> DenseConfig::FromMetadata(const Metadata& metadata) {
+  return FieldsFromMetadata(Fields(), metadata);
 }
 
-absl::StatusOr<DenseConfig> DenseConfig::FromMetadata(const std::map<std::string, std::string>& metadata) {
-  DenseConfig c;
-  for (auto [key, field] : {std::pair<const char*, int64_t*>{"d_model", &c.d_model}, {"heads", &c.heads},
-                            {"layers", &c.layers}, {"ff", &c.ff}, {"max_len", &c.max_len}}) {
-    absl::StatusOr<int64_t> v = MetadataInt(metadata, key);
-    if (!v.ok()) return v.status();
-    *field = *v;
-  }
-  for (auto [key, field] : {std::pair<const char*, double*>{"dropout", &c.dropout},
-                            {"attention_dropout", &c.attention_dropout},
-                            {"activation_dropout", &c.activation_dropout},
-                            {"token_dropout", &c.token_dropout},
-                            {"stochastic_depth", &c.stochastic_depth}}) {
-    absl::StatusOr<double> v = MetadataDouble(metadata, key);
-    if (!v.ok()) return v.status();
-    *field = *v;
-  }
-  return c;
-}
+absl::StatusOr<HeadPatterns> DenseConfig::ResolvedPatterns() const { return HeadPatterns(); }
 
 absl::StatusOr<std::shared_ptr<LanguageModel>> MakeDenseModel(const DenseConfig& config) {
   if (absl::Status s = config.Validate(); !s.ok()) return s;
   return std::shared_ptr<LanguageModel>(std::make_shared<DenseModel>(config));
 }
+
+ModelKind DenseModelKind() { return MakeModelKind<DenseConfig>("dense", FieldKeys(Fields()), Tied(), Tensors, MakeDenseModel); }
 
 }  // namespace attn::model

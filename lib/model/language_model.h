@@ -31,6 +31,10 @@ class LanguageModel : public torch::nn::Module {
   // enough to rebuild the model.
   virtual std::map<std::string, std::string> ConfigMetadata() const = 0;
 
+  // Weights shared under a second state_dict name (weight tying): alias -> source. The
+  // checkpoint writes the source's data under both names and checks they agree on load.
+  virtual std::map<std::string, std::string> TiedWeights() const { return {}; }
+
   // Longest sequence the positional table supports.
   virtual int64_t MaxSeqLen() const = 0;
   virtual int64_t NumLayers() const = 0;

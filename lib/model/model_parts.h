@@ -1,5 +1,5 @@
 // Pieces both byte-level transformers share: the sinusoidal table, the input check,
-// the original's initialisers and the config <-> metadata string conversions.
+// the original's initialisers and the tied output layer.
 #ifndef ATTN_LIB_MODEL_MODEL_PARTS_H_
 #define ATTN_LIB_MODEL_MODEL_PARTS_H_
 
@@ -39,11 +39,6 @@ class TiedOutputImpl : public torch::nn::Module {
   torch::Tensor bias;
 };
 TORCH_MODULE(TiedOutput);
-
-// Metadata strings: doubles in shortest round-trip form.
-std::string FormatDouble(double v);
-absl::StatusOr<int64_t> MetadataInt(const std::map<std::string, std::string>& metadata, const std::string& key);
-absl::StatusOr<double> MetadataDouble(const std::map<std::string, std::string>& metadata, const std::string& key);
 
 }  // namespace attn::model
 
