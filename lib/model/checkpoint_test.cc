@@ -92,6 +92,60 @@ TEST(CheckpointTest, SparseRoundTripAndKindMismatch) {
   EXPECT_TRUE(Contains(LoadCheckpointInto(path, *Dense()).status().message(), "this is a sparse checkpoint"));
 }
 
+TEST(CheckpointTest, PatternsTravelWithTheCheckpoint) {
+  torch::manual_seed(6);
+  DenseConfig c = SmallDense();
+  c.patterns = *HeadPatterns::Make({{"near", {1, 0, {}}}, {"cols", {std::nullopt, 3, {1}}}},
+                                   {{"near", "dense"}, {"cols", "global"}});
+  auto model = *MakeDenseModel(c);
+  const std::string path = TempPath("patterned.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *model, {}).ok());
+  absl::StatusOr<LoadedCheckpoint> loaded = LoadCheckpoint(path, "dense");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(loaded->spec.patterns == c.patterns);
+  EXPECT_EQ(loaded->model->ConfigMetadata(), model->ConfigMetadata());
+  model->eval();
+  loaded->model->eval();
+  const torch::Tensor tokens = torch::randint(0, 256, {2, 16}, torch::kLong);
+  std::vector<torch::Tensor> a, b;
+  EXPECT_TRUE(torch::equal(model->ForwardWithAttention(tokens, &a), loaded->model->ForwardWithAttention(tokens, &b)));
+  for (size_t l = 0; l < a.size(); ++l) EXPECT_TRUE(torch::equal(a[l], b[l])) << l;
+  EXPECT_GT((a[0][0][0] == 0).sum().item<int64_t>(), 16 * 15 / 2);  // head 0 of layer 0 is a narrow band
+  // The same weights in a model without the patterns are another model.
+  auto plain = *MakeDenseModel(SmallDense());
+  EXPECT_TRUE(Contains(LoadCheckpointInto(path, *plain).status().message(), "config patterns is"));
+}
+
+// A sparse checkpoint written before pattern files has the digits only: it loads, and into a
+// model of today's code too.
+TEST(CheckpointTest, SparseCheckpointWithoutPatternsStillLoads) {
+  torch::manual_seed(7);
+  SparseConfig c;
+  c.d_model = 16;
+  c.heads = 4;
+  c.layers = 2;
+  c.ff = 8;
+  c.max_len = 20;
+  c.mask_subset = "03";
+  auto model = *MakeSparseModel(c);
+  const std::string path = TempPath("old_sparse.safetensors");
+  ASSERT_TRUE(SaveCheckpoint(path, *model, {}).ok());
+  absl::StatusOr<io::Safetensors> file = io::ReadSafetensors(path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_EQ(file->metadata.erase("patterns"), 1u);
+  ASSERT_TRUE(io::WriteSafetensors(path, *file).ok());
+  absl::StatusOr<LoadedCheckpoint> loaded = LoadCheckpoint(path, "sparse");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->model->ConfigMetadata(), model->ConfigMetadata());
+  EXPECT_EQ(loaded->spec.patterns.LayerNames(0), (std::vector<std::string>{"local8", "local8", "local16", "local16"}));
+  model->eval();
+  loaded->model->eval();
+  const torch::Tensor tokens = torch::randint(0, 256, {2, 20}, torch::kLong);
+  EXPECT_TRUE(torch::equal(model->Forward(tokens), loaded->model->Forward(tokens)));
+  auto fresh = *MakeSparseModel(c);
+  EXPECT_TRUE(LoadCheckpointInto(path, *fresh).ok());
+}
+
 TEST(CheckpointTest, LoadingLeavesTheRandomStreamAlone) {
   auto model = Dense();
   const std::string path = TempPath("rng.safetensors");
@@ -127,6 +181,7 @@ TEST(CheckpointTest, ReservedMetadataKeyIsRejected) {
   EXPECT_FALSE(io::ReadFile(path).ok());  // nothing written
   // Every key of the kind's configuration is reserved, also one this model does not write.
   EXPECT_TRUE(Contains(SaveCheckpoint(path, *model, {{"kind", "sparse"}}).message(), "reserved"));
+  EXPECT_TRUE(Contains(SaveCheckpoint(path, *model, {{"patterns", "{}"}}).message(), "reserved"));
 }
 
 // Saves a good checkpoint, applies `edit` to it, writes it back and loads it.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/model/model_parts.h"
+#include "lib/model/sparse_attention.h"
 
 namespace attn::model {
 namespace {
@@ -54,11 +55,12 @@ class PositionalEncodingImpl : public torch::nn::Module {
 TORCH_MODULE(PositionalEncoding);
 
 // torch.nn.MultiheadAttention (packed QKV, batch first) written out so that the per-head
-// probabilities are at hand; same parameters, same initialisation, same arithmetic.
+// probabilities are at hand; same parameters, same initialisation, same arithmetic. With
+// patterns (one per head) the same projections feed the allowed-pairs kernel instead.
 class MultiheadAttentionImpl : public torch::nn::Module {
  public:
-  MultiheadAttentionImpl(int64_t d_model, int64_t heads, double dropout)
-      : heads_(heads), head_dim_(d_model / heads), dropout_(dropout) {
+  MultiheadAttentionImpl(int64_t d_model, int64_t heads, double dropout, std::vector<AttentionPattern> patterns)
+      : heads_(heads), head_dim_(d_model / heads), dropout_(dropout), patterns_(std::move(patterns)) {
     in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * d_model, d_model}));
     in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * d_model}));
     out_proj = register_module("out_proj", torch::nn::Linear(d_model, d_model));
@@ -67,20 +69,32 @@ class MultiheadAttentionImpl : public torch::nn::Module {
     out_proj->bias.zero_();
   }
 
-  // x: [B, L, d]; future: [L, L] bool, true where attention is forbidden.
+  // x: [B, L, d]; future: [L, L] bool, true where attention is forbidden (unused with patterns).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& future, std::vector<torch::Tensor>* attention) {
     const int64_t B = x.size(0), L = x.size(1), d = x.size(2);
     std::vector<torch::Tensor> qkv = F::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
     auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
-    // PyTorch scales q before the product; doing the same keeps the rounding identical.
-    torch::Tensor q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
-    torch::Tensor scores = torch::matmul(q, heads(qkv[1]).transpose(-2, -1));
-    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
-    torch::Tensor probs = torch::softmax(scores, -1);
-    if (attention != nullptr) attention->push_back(probs);
-    probs = F::dropout(probs, F::DropoutFuncOptions().p(dropout_).training(is_training()));
-    torch::Tensor out = torch::matmul(probs, heads(qkv[2])).transpose(1, 2).reshape({B, L, d});
-    return out_proj(out);
+    torch::Tensor out;
+    if (patterns_.empty()) {
+      // PyTorch scales q before the product; doing the same keeps the rounding identical.
+      torch::Tensor q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
+      torch::Tensor scores = torch::matmul(q, heads(qkv[1]).transpose(-2, -1));
+      scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+      torch::Tensor probs = torch::softmax(scores, -1);
+      if (attention != nullptr) attention->push_back(probs);
+      probs = F::dropout(probs, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+      out = torch::matmul(probs, heads(qkv[2]));
+    } else {
+      SparseAttentionOptions options;
+      options.dropout = dropout_;
+      options.training = is_training();
+      options.impl = SparseAttentionImpl::kKernel;
+      torch::Tensor probs;
+      out = SparseAttention(heads(qkv[0]), heads(qkv[1]), heads(qkv[2]), patterns_, options,
+                            attention != nullptr ? &probs : nullptr);
+      if (attention != nullptr) attention->push_back(probs);
+    }
+    return out_proj(out.transpose(1, 2).reshape({B, L, d}));
   }
 
   torch::Tensor in_proj_weight, in_proj_bias;
@@ -89,6 +103,7 @@ class MultiheadAttentionImpl : public torch::nn::Module {
  private:
   int64_t heads_, head_dim_;
   double dropout_;
+  std::vector<AttentionPattern> patterns_;
 };
 TORCH_MODULE(MultiheadAttention);
 
@@ -98,7 +113,9 @@ class TransformerBlockImpl : public torch::nn::Module {
   TransformerBlockImpl(const DenseConfig& c, int64_t index)
       : dropout_(std::min(c.dropout * (1.0 + 0.1 * index), 0.5)) {
     const double attention_dropout = std::min(c.attention_dropout * (1.0 + 0.05 * index), 0.4);
-    self_attn = register_module("self_attn", MultiheadAttention(c.d_model, c.heads, attention_dropout));
+    self_attn = register_module(
+        "self_attn", MultiheadAttention(c.d_model, c.heads, attention_dropout,
+                                        c.patterns.empty() ? std::vector<AttentionPattern>() : c.patterns.Layer(index)));
     feed_forward = register_module(
         "feed_forward",
         torch::nn::Sequential(torch::nn::Linear(c.d_model, 2 * c.ff), torch::nn::SiLU(),
@@ -300,22 +317,36 @@ std::vector<TensorShape> Tensors(const DenseConfig& c) {
 
 absl::Status DenseConfig::Validate() const {
   if (absl::Status s = ValidateFields(Fields(), *this); !s.ok()) return s;
-  return CheckHeadsDivideWidth(d_model, heads);
+  if (absl::Status s = CheckHeadsDivideWidth(d_model, heads); !s.ok()) return s;
+  return CheckPatternsFit(patterns, layers, heads);
 }
 
-Metadata DenseConfig::ToMetadata() const { return FieldsToMetadata(Fields(), *this); }
+Metadata DenseConfig::ToMetadata() const {
+  Metadata m = FieldsToMetadata(Fields(), *this);
+  if (!patterns.empty()) m[kPatternsKey] = PatternsMetadataText(patterns);
+  return m;
+}
 
 absl::StatusOr<DenseConfig> DenseConfig::FromMetadata(const Metadata& metadata) {
-  return FieldsFromMetadata(Fields(), metadata);
+  absl::StatusOr<DenseConfig> c = FieldsFromMetadata(Fields(), metadata);
+  if (!c.ok()) return c;
+  absl::StatusOr<HeadPatterns> p = PatternsFromMetadata(metadata, c->layers, c->heads);
+  if (!p.ok()) return p.status();
+  c->patterns = *std::move(p);
+  return c;
 }
 
-absl::StatusOr<HeadPatterns> DenseConfig::ResolvedPatterns() const { return HeadPatterns(); }
+absl::StatusOr<HeadPatterns> DenseConfig::ResolvedPatterns() const { return patterns; }
 
 absl::StatusOr<std::shared_ptr<LanguageModel>> MakeDenseModel(const DenseConfig& config) {
   if (absl::Status s = config.Validate(); !s.ok()) return s;
   return std::shared_ptr<LanguageModel>(std::make_shared<DenseModel>(config));
 }
 
-ModelKind DenseModelKind() { return MakeModelKind<DenseConfig>("dense", FieldKeys(Fields()), Tied(), Tensors, MakeDenseModel); }
+ModelKind DenseModelKind() {
+  std::vector<std::string> keys = FieldKeys(Fields());
+  keys.push_back(kPatternsKey);
+  return MakeModelKind<DenseConfig>("dense", std::move(keys), Tied(), Tensors, MakeDenseModel);
+}
 
 }  // namespace attn::model

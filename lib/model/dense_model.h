@@ -32,14 +32,19 @@ struct DenseConfig {
   // activations (the original trains this way): less memory, about one more forward pass.
   // A runtime choice, not part of the checkpoint.
   bool gradient_checkpointing = false;
+  // Empty (the default): the original's full causal attention, computed densely under the
+  // causal mask. Set (layers x heads, e.g. from ReadPatternFile): each head attends only along
+  // its pattern, computed by the allowed-pairs kernel (SparseAttention); the parameters, their
+  // initialisation and the scaling stay the same. Stored in the checkpoint as "patterns".
+  HeadPatterns patterns;
 
   // Sizes in range (d_model <= 65536, layers <= 1024, ...), heads dividing an even d_model,
-  // probabilities in [0, 1).
+  // probabilities in [0, 1), patterns (when set) for layers x heads.
   absl::Status Validate() const;
   // As strings, for checkpoint metadata, and back (checked: see config_metadata.h).
   Metadata ToMetadata() const;
   static absl::StatusOr<DenseConfig> FromMetadata(const Metadata& metadata);
-  // Every head's attention pattern; empty: full causal attention (the original).
+  // `patterns`: every head's attention pattern; empty for full causal attention.
   absl::StatusOr<HeadPatterns> ResolvedPatterns() const;
 };
 

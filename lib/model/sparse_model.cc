@@ -172,31 +172,53 @@ std::vector<TensorShape> Tensors(const SparseConfig& c) {
   return t;
 }
 
+// The default assignment (with the ablation) or the explicit digits, in every layer.
+absl::StatusOr<HeadPatterns> DigitPatterns(const SparseConfig& c) {
+  absl::StatusOr<std::vector<std::string>> names = c.head_patterns.empty()
+                                                       ? DefaultHeadPatternNames(c.heads, c.mask_subset)
+                                                       : ParseHeadPatternDigits(c.head_patterns, c.heads);
+  if (!names.ok()) return names.status();
+  return HeadPatterns::SameEveryLayer({}, *names, c.layers);
+}
+
 }  // namespace
 
 absl::Status SparseConfig::Validate() const {
   if (absl::Status s = ValidateFields(Fields(), *this); !s.ok()) return s;
   if (absl::Status s = CheckHeadsDivideWidth(d_model, heads); !s.ok()) return s;
+  if (absl::Status s = CheckPatternsFit(patterns, layers, heads); !s.ok()) return s;
+  if (!patterns.empty() && !(mask_subset.empty() && head_patterns.empty())) {
+    return absl::InvalidArgumentError(
+        "give either attention patterns (a pattern file) or mask_subset / head_patterns, not both");
+  }
   return ResolvedPatterns().status();
 }
 
 absl::StatusOr<HeadPatterns> SparseConfig::ResolvedPatterns() const {
-  absl::StatusOr<std::vector<std::string>> names =
-      head_patterns.empty() ? DefaultHeadPatternNames(heads, mask_subset) : ParseHeadPatternDigits(head_patterns, heads);
-  if (!names.ok()) return names.status();
-  return HeadPatterns::SameEveryLayer({}, *names, layers);
+  if (!patterns.empty()) return patterns;
+  return DigitPatterns(*this);
 }
 
 Metadata SparseConfig::ToMetadata() const {
   Metadata m = FieldsToMetadata(Fields(), *this);
   if (absl::StatusOr<HeadPatterns> p = ResolvedPatterns(); p.ok()) {
-    m["head_patterns"] = FormatHeadPatternDigits(p->LayerNames(0));
+    m[kPatternsKey] = PatternsMetadataText(*p);
+    m["head_patterns"] = p->SameEveryLayer() ? FormatHeadPatternDigits(p->LayerNames(0)) : "";
   }
   return m;
 }
 
 absl::StatusOr<SparseConfig> SparseConfig::FromMetadata(const Metadata& metadata) {
-  return FieldsFromMetadata(Fields(), metadata);
+  absl::StatusOr<SparseConfig> c = FieldsFromMetadata(Fields(), metadata);
+  if (!c.ok()) return c;
+  // Checkpoints before pattern files have only the digits; later ones also the resolved
+  // patterns, which are the digits' own unless a pattern file gave them.
+  absl::StatusOr<HeadPatterns> stored = PatternsFromMetadata(metadata, c->layers, c->heads);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<HeadPatterns> digits = DigitPatterns(*c);
+  // (Validate refuses stored patterns that differ from recorded digits.)
+  if (!stored->empty() && !(digits.ok() && *digits == *stored)) c->patterns = *std::move(stored);
+  return c;
 }
 
 absl::StatusOr<std::shared_ptr<LanguageModel>> MakeSparseModel(const SparseConfig& config) {
@@ -205,7 +227,9 @@ absl::StatusOr<std::shared_ptr<LanguageModel>> MakeSparseModel(const SparseConfi
 }
 
 ModelKind SparseModelKind() {
-  return MakeModelKind<SparseConfig>("sparse", FieldKeys(Fields()), Tied(), Tensors, MakeSparseModel);
+  std::vector<std::string> keys = FieldKeys(Fields());
+  keys.push_back(kPatternsKey);
+  return MakeModelKind<SparseConfig>("sparse", std::move(keys), Tied(), Tensors, MakeSparseModel);
 }
 
 }  // namespace attn::model

@@ -29,9 +29,13 @@ struct SparseConfig {
   double dropout = 0.05;     // residual, feed-forward and attention-probability dropout
   double token_dropout = 0.02;  // training: a position's embedding is zeroed with this probability
   // Head patterns: the default assignment for `heads` with the --mask_subset ablation, or,
-  // when head_patterns is set ("0,3,3,1,1,1,2,2"), exactly that (mask_subset is then a record only).
+  // when head_patterns is set ("0,3,3,1,1,1,2,2"), exactly that (mask_subset is then a record
+  // only), the same in every layer; or, when `patterns` is set (layers x heads, e.g. from
+  // ReadPatternFile), those, and then mask_subset and head_patterns must be empty. Checkpoints
+  // store the resolved patterns as "patterns" (and head_patterns as digits where they have one).
   std::string mask_subset;
   std::string head_patterns;
+  HeadPatterns patterns;
   // How attention is computed; a runtime choice, not stored in checkpoints.
   SparseAttentionImpl attention = SparseAttentionImpl::kKernel;
 
