@@ -205,6 +205,9 @@ class DenseModel : public LanguageModel {
     output = register_module("output", TiedOutput(c.d_model));
     torch::NoGradGuard no_grad;
     embedding->weight.normal_(0.0, 0.02);
+    // The original zeroes the output bias. TiedOutput has drawn its default first, so every
+    // other weight of a seed is what it was before this fix.
+    output->bias.zero_();
   }
 
   torch::Tensor ForwardWithAttention(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) override {

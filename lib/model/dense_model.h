@@ -50,8 +50,8 @@ struct DenseConfig {
 
 // A model initialised as the original: embedding N(0, 0.02); positional feed-forward
 // N(0, 0.02) with zero bias; block feed-forward truncated N(0, 0.02) in [-0.04, 0.04] with
-// zero bias; attention as torch.nn.MultiheadAttention initialises itself; the rest with
-// PyTorch's defaults. Draws from torch's global generator (seed it for reproducibility).
+// zero bias; attention as torch.nn.MultiheadAttention initialises itself; the output bias
+// zero; the rest with PyTorch's defaults. Draws from torch's global generator (seed it for reproducibility).
 absl::StatusOr<std::shared_ptr<LanguageModel>> MakeDenseModel(const DenseConfig& config);
 
 // The "dense" kind, for the checkpoint registry.

@@ -234,6 +234,7 @@ TEST(DenseModelTest, InitialisationFollowsTheOriginal) {
             std::sqrt(6.0 / (4 * 64)));
   EXPECT_EQ(params["transformer_blocks.1.gamma2"].item<double>(), 1.0);
   EXPECT_EQ(params["pos_encoder.alpha"].item<double>(), 1.0);
+  EXPECT_EQ(params["output.bias"].abs().max().item<double>(), 0.0);  // zeroed, as the original does
   const torch::Tensor pe = m->named_buffers()["pos_encoder.pe"];
   EXPECT_NEAR(pe.index({3, 0}).item<double>(), std::sin(3.0), 1e-6);
   EXPECT_NEAR(pe.index({3, 1}).item<double>(), std::cos(3.0), 1e-6);

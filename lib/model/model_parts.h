@@ -29,7 +29,8 @@ void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi);
 
 // An output layer whose own parameter is only its bias [256]: its weight is the embedding
 // (weight tying), so parameters() lists the shared matrix once, as Python's does. The bias
-// starts as nn.Linear's default, U(-1/sqrt(d), 1/sqrt(d)).
+// starts as nn.Linear's default, U(-1/sqrt(d), 1/sqrt(d)) (the sparse original keeps it; the
+// dense one zeroes it).
 class TiedOutputImpl : public torch::nn::Module {
  public:
   explicit TiedOutputImpl(int64_t d_model) {
