@@ -69,8 +69,10 @@ class MultiheadAttentionImpl : public torch::nn::Module {
     out_proj->bias.zero_();
   }
 
-  // x: [B, L, d]; future: [L, L] bool, true where attention is forbidden (unused with patterns).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& future, std::vector<torch::Tensor>* attention) {
+  // x: [B, L, d]; future: [L, L] bool, true where attention is forbidden (unused with patterns);
+  // head_mask: [heads] or undefined (LanguageModel::SetHeadMask).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& future, std::vector<torch::Tensor>* attention,
+                        const torch::Tensor& head_mask) {
     const int64_t B = x.size(0), L = x.size(1), d = x.size(2);
     std::vector<torch::Tensor> qkv = F::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
     auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
@@ -94,7 +96,7 @@ class MultiheadAttentionImpl : public torch::nn::Module {
                             attention != nullptr ? &probs : nullptr);
       if (attention != nullptr) attention->push_back(probs);
     }
-    return out_proj(out.transpose(1, 2).reshape({B, L, d}));
+    return out_proj(MaskHeads(out, head_mask).transpose(1, 2).reshape({B, L, d}));
   }
 
   torch::Tensor in_proj_weight, in_proj_bias;
@@ -133,9 +135,10 @@ class TransformerBlockImpl : public torch::nn::Module {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& future, std::vector<torch::Tensor>* attention) {
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& future, std::vector<torch::Tensor>* attention,
+                        const torch::Tensor& head_mask = {}) {
     auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
-    x = x + F::dropout(gamma1 * self_attn(norm1(x), future, attention), drop);
+    x = x + F::dropout(gamma1 * self_attn(norm1(x), future, attention, head_mask), drop);
     return x + F::dropout(gamma2 * feed_forward->forward(norm2(x)), drop);
   }
 
@@ -239,10 +242,12 @@ class DenseModel : public LanguageModel {
         continue;
       }
       TransformerBlockImpl* block = transformer_blocks[i]->as<TransformerBlock>();
-      if (config_.gradient_checkpointing && is_training() && attention == nullptr && torch::GradMode::is_enabled()) {
+      const torch::Tensor head_mask = HeadMaskRow(i);
+      if (config_.gradient_checkpointing && is_training() && attention == nullptr && !head_mask.defined() &&
+          torch::GradMode::is_enabled()) {
         x = CheckpointedBlock::apply(x, future, block);
       } else {
-        x = block->forward(x, future, attention);
+        x = block->forward(x, future, attention, head_mask);
       }
     }
     return F::linear(norm(x), embedding->weight, output->bias);

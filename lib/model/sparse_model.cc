@@ -40,7 +40,8 @@ class SparseMultiheadAttentionImpl : public torch::nn::Module {
     out_proj = register_module("out_proj", torch::nn::Linear(c.d_model, c.d_model));
   }
 
-  torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* attention) {
+  // head_mask: [heads] or undefined (LanguageModel::SetHeadMask).
+  torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* attention, const torch::Tensor& head_mask) {
     const int64_t B = x.size(0), L = x.size(1), d = x.size(2);
     auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
     SparseAttentionOptions options;
@@ -51,7 +52,7 @@ class SparseMultiheadAttentionImpl : public torch::nn::Module {
     torch::Tensor out = SparseAttention(heads(q_proj(x)), heads(k_proj(x)), heads(v_proj(x)), patterns_, options,
                                         attention != nullptr ? &probs : nullptr);
     if (attention != nullptr) attention->push_back(probs);
-    return out_proj(out.transpose(1, 2).reshape({B, L, d}));
+    return out_proj(MaskHeads(out, head_mask).transpose(1, 2).reshape({B, L, d}));
   }
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
@@ -75,9 +76,9 @@ class SparseLayerImpl : public torch::nn::Module {
     norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
   }
 
-  torch::Tensor forward(torch::Tensor x, std::vector<torch::Tensor>* attention) {
+  torch::Tensor forward(torch::Tensor x, std::vector<torch::Tensor>* attention, const torch::Tensor& head_mask) {
     auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
-    x = x + F::dropout(self_attn(norm1(x), attention), drop);
+    x = x + F::dropout(self_attn(norm1(x), attention, head_mask), drop);
     return x + F::dropout(linear2(F::dropout(torch::relu(linear1(norm2(x))), drop)), drop);
   }
 
@@ -121,7 +122,9 @@ class SparseModel : public LanguageModel {
     using torch::indexing::Slice;
     x = F::dropout(x + pos_encoder->pe.index({Slice(), Slice(0, L)}),
                    F::DropoutFuncOptions().p(config_.dropout).training(is_training()));
-    for (const auto& layer : *transformer_encoder) x = layer->as<SparseLayer>()->forward(x, attention);
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      x = transformer_encoder[i]->as<SparseLayer>()->forward(x, attention, HeadMaskRow(i));
+    }
     return F::linear(x, token_embedding->weight, output_projection->bias);
   }
 
