@@ -2,8 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -12,16 +12,10 @@
 #include "lib/io/safetensors.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/sparse_model.h"
+#include "lib/model/test_helpers.h"
 
 namespace attn::model {
 namespace {
-
-::testing::AssertionResult Contains(absl::string_view text, absl::string_view part) {
-  if (text.find(part) != absl::string_view::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
-}
-
-std::string TempPath(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
 
 DenseConfig SmallDense() {
   DenseConfig c;

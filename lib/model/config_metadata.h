@@ -118,6 +118,17 @@ absl::StatusOr<Config> FieldsFromMetadata(const ConfigFields<Config>& fields, co
   return c;
 }
 
+// The sizes every transformer configuration has (members d_model, heads, layers, ff,
+// max_len), within the limits above; a kind's table starts with them.
+template <typename Config>
+ConfigFields<Config> TransformerSizeFields() {
+  return {{"d_model", &Config::d_model, 1, kMaxWidth},
+          {"heads", &Config::heads, 1, kMaxHeads},
+          {"layers", &Config::layers, 1, kMaxLayers},
+          {"ff", &Config::ff, 1, kMaxFeedForward},
+          {"max_len", &Config::max_len, 1, kMaxPositions}};
+}
+
 // The metadata keys of a table, for reserving them.
 template <typename Config>
 std::vector<std::string> FieldKeys(const ConfigFields<Config>& fields) {

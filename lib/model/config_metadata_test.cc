@@ -5,14 +5,10 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "lib/model/attention_patterns.h"
+#include "lib/model/test_helpers.h"
 
 namespace attn::model {
 namespace {
-
-::testing::AssertionResult Contains(absl::string_view text, absl::string_view part) {
-  if (text.find(part) != absl::string_view::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
-}
 
 struct Toy {
   int64_t width = 4;

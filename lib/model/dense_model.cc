@@ -267,18 +267,15 @@ const std::map<std::string, std::string>& Tied() {
 }
 
 const ConfigFields<DenseConfig>& Fields() {
-  static const auto* fields = new ConfigFields<DenseConfig>{
-      {"d_model", &DenseConfig::d_model, 1, kMaxWidth},
-      {"heads", &DenseConfig::heads, 1, kMaxHeads},
-      {"layers", &DenseConfig::layers, 1, kMaxLayers},
-      {"ff", &DenseConfig::ff, 1, kMaxFeedForward},
-      {"max_len", &DenseConfig::max_len, 1, kMaxPositions},
-      {"dropout", &DenseConfig::dropout, 0, 1},
-      {"attention_dropout", &DenseConfig::attention_dropout, 0, 1},
-      {"activation_dropout", &DenseConfig::activation_dropout, 0, 1},
-      {"token_dropout", &DenseConfig::token_dropout, 0, 1},
-      {"stochastic_depth", &DenseConfig::stochastic_depth, 0, 1},
-  };
+  static const auto* fields = [] {
+    auto* f = new ConfigFields<DenseConfig>(TransformerSizeFields<DenseConfig>());
+    f->insert(f->end(), {{"dropout", &DenseConfig::dropout, 0, 1},
+                         {"attention_dropout", &DenseConfig::attention_dropout, 0, 1},
+                         {"activation_dropout", &DenseConfig::activation_dropout, 0, 1},
+                         {"token_dropout", &DenseConfig::token_dropout, 0, 1},
+                         {"stochastic_depth", &DenseConfig::stochastic_depth, 0, 1}});
+    return f;
+  }();
   return *fields;
 }
 

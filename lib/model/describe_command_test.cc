@@ -9,16 +9,10 @@
 #include "lib/model/checkpoint.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/sparse_model.h"
+#include "lib/model/test_helpers.h"
 
 namespace attn::model {
 namespace {
-
-::testing::AssertionResult Contains(absl::string_view text, absl::string_view part) {
-  if (text.find(part) != absl::string_view::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
-}
-
-std::string TempPath(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
 
 TEST(DescribeTest, DenseWithPatternsAndTrainingState) {
   DenseConfig c;

@@ -9,14 +9,10 @@
 #include "lib/model/checkpoint.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/sparse_model.h"
+#include "lib/model/test_helpers.h"
 
 namespace attn::model {
 namespace {
-
-::testing::AssertionResult Contains(absl::string_view text, absl::string_view part) {
-  if (text.find(part) != absl::string_view::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
-}
 
 std::vector<TensorShape> Sorted(std::vector<TensorShape> t) {
   std::sort(t.begin(), t.end(), [](const TensorShape& a, const TensorShape& b) { return a.name < b.name; });
@@ -54,29 +50,18 @@ TEST(ModelRegistryTest, KindsByName) {
   EXPECT_TRUE(Contains(ParseModelSpec({}).status().message(), "metadata lacks \"kind\""));
 }
 
-TEST(ModelRegistryTest, DenseSpecListsTheStateDict) {
+TEST(ModelRegistryTest, SpecsListTheStateDictOfEveryKind) {
   for (auto [d, h, n, ff, len] :
-       {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>{16, 4, 2, 8, 32}, {24, 3, 3, 40, 7}}) {
-    DenseConfig c;
-    c.d_model = d;
-    c.heads = h;
-    c.layers = n;
-    c.ff = ff;
-    c.max_len = len;
-    ExpectSpecDescribes(**MakeDenseModel(c));
-  }
-}
-
-TEST(ModelRegistryTest, SparseSpecListsTheStateDict) {
-  for (auto [d, h, n, ff, len] :
-       {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>{16, 4, 2, 24, 40}, {48, 6, 3, 10, 9}}) {
-    SparseConfig c;
-    c.d_model = d;
-    c.heads = h;
-    c.layers = n;
-    c.ff = ff;
-    c.max_len = len;
-    ExpectSpecDescribes(**MakeSparseModel(c));
+       {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>{16, 4, 2, 8, 32}, {24, 6, 3, 40, 7}}) {
+    DenseConfig dense;
+    SparseConfig sparse;
+    dense.d_model = sparse.d_model = d;
+    dense.heads = sparse.heads = h;
+    dense.layers = sparse.layers = n;
+    dense.ff = sparse.ff = ff;
+    dense.max_len = sparse.max_len = len;
+    ExpectSpecDescribes(**MakeDenseModel(dense));
+    ExpectSpecDescribes(**MakeSparseModel(sparse));
   }
 }
 

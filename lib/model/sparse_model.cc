@@ -136,17 +136,14 @@ class SparseModel : public LanguageModel {
 };
 
 const ConfigFields<SparseConfig>& Fields() {
-  static const auto* fields = new ConfigFields<SparseConfig>{
-      {"d_model", &SparseConfig::d_model, 1, kMaxWidth},
-      {"heads", &SparseConfig::heads, 1, kMaxHeads},
-      {"layers", &SparseConfig::layers, 1, kMaxLayers},
-      {"ff", &SparseConfig::ff, 1, kMaxFeedForward},
-      {"max_len", &SparseConfig::max_len, 1, kMaxPositions},
-      {"dropout", &SparseConfig::dropout, 0, 1},
-      {"token_dropout", &SparseConfig::token_dropout, 0, 1},
-      {"mask_subset", &SparseConfig::mask_subset},
-      {"head_patterns", &SparseConfig::head_patterns},
-  };
+  static const auto* fields = [] {
+    auto* f = new ConfigFields<SparseConfig>(TransformerSizeFields<SparseConfig>());
+    f->insert(f->end(), {{"dropout", &SparseConfig::dropout, 0, 1},
+                         {"token_dropout", &SparseConfig::token_dropout, 0, 1},
+                         {"mask_subset", &SparseConfig::mask_subset},
+                         {"head_patterns", &SparseConfig::head_patterns}});
+    return f;
+  }();
   return *fields;
 }
 

@@ -11,6 +11,7 @@
 #include "lib/model/pattern_file.h"
 #include "lib/model/pattern_support_for_test.h"
 #include "lib/model/sparse_attention.h"
+#include "lib/model/test_helpers.h"
 
 namespace attn::model {
 namespace {
@@ -34,8 +35,6 @@ std::shared_ptr<LanguageModel> Make(const SparseConfig& c) {
 }
 
 torch::Tensor RandomTokens(int64_t b, int64_t l) { return torch::randint(0, 256, {b, l}, torch::kLong); }
-
-bool Contains(absl::string_view text, absl::string_view part) { return text.find(part) != absl::string_view::npos; }
 
 TEST(SparseConfigTest, ValidateRejectsBadConfigs) {
   EXPECT_TRUE(Small().Validate().ok());
