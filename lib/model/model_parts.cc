@@ -26,7 +26,7 @@ void CheckTokens(const torch::Tensor& tokens, int64_t max_len) {
   }
   if (tokens.size(1) < 1 || tokens.size(1) > max_len) {
     throw std::invalid_argument(absl::StrCat("sequence length ", tokens.size(1), " is outside 1..", max_len,
-                                             ", the model's positional table; use a shorter --seq_len"));
+                                             ", the model's positional table; use shorter sequences"));
   }
 }
 
