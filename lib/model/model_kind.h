@@ -61,7 +61,7 @@ ModelKind MakeModelKind(std::string name, std::vector<std::string> config_keys,
     absl::StatusOr<HeadPatterns> patterns = config->ResolvedPatterns();
     if (!patterns.ok()) return patterns.status();
     const Config c = *std::move(config);
-    return ModelSpec{name,     c.ToMetadata(), tensors(c), tied, c.layers, c.heads, c.max_len, *std::move(patterns),
+    return ModelSpec{name, c.ToMetadata(), tensors(c), tied, c.layers, c.heads, c.max_len, *std::move(patterns),
                      [c, make] { return make(c); }};
   };
   return ModelKind{std::move(name), std::move(config_keys), std::move(parse)};
