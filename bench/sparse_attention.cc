@@ -101,25 +101,25 @@ int main(int argc, char** argv) {
   }
   attn::model::SparseConfig config;
   config.heads = FLAGS_heads;
-  const auto names = config.PatternNames();
-  const auto patterns = config.Patterns();
-  if (!patterns.ok()) return attn::runtime::Fail(patterns.status());
+  const auto resolved = config.ResolvedPatterns();
+  if (!resolved.ok()) return attn::runtime::Fail(resolved.status());
+  const std::vector<attn::model::AttentionPattern> patterns = resolved->Layer(0);
   torch::nn::Linear qkv(FLAGS_d_model, 3 * FLAGS_d_model), out_proj(FLAGS_d_model, FLAGS_d_model);
   std::printf("%s fwd+bwd, batch %ld, d_model %ld, %ld heads (%s), dropout %.2f, %d threads\n\n",
               FLAGS_projections ? "layer (with projections)" : "attention", FLAGS_batch,
-              FLAGS_d_model, FLAGS_heads, attn::model::FormatHeadPatternDigits(*names).c_str(),
+              FLAGS_d_model, FLAGS_heads, attn::model::FormatHeadPatternDigits(resolved->LayerNames(0)).c_str(),
               FLAGS_dropout, at::get_num_threads());
   std::printf("Times in ms, wall (CPU of all threads); speed-up = masked / kernel wall time.\n\n");
   std::printf("| L | allowed/causal pairs | kernel | masked | speed-up | kernel CPU ns per allowed pair |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const int64_t L : lengths) {
     int64_t allowed = 0;
-    for (const auto& p : *patterns) allowed += attn::model::PatternAtLength(p, L).PairCount();
+    for (const auto& p : patterns) allowed += attn::model::PatternAtLength(p, L).PairCount();
     const double causal = static_cast<double>(FLAGS_heads) * L * (L + 1) / 2;
-    const Timing kernel = TimeLayer(SparseAttentionImpl::kKernel, L, *patterns, qkv, out_proj);
+    const Timing kernel = TimeLayer(SparseAttentionImpl::kKernel, L, patterns, qkv, out_proj);
     char masked_ms[64] = "skipped", speedup[32] = "-";
     if (L <= FLAGS_masked_max_len) {
-      const Timing masked = TimeLayer(SparseAttentionImpl::kMasked, L, *patterns, qkv, out_proj);
+      const Timing masked = TimeLayer(SparseAttentionImpl::kMasked, L, patterns, qkv, out_proj);
       std::snprintf(masked_ms, sizeof masked_ms, "%.0f (%.0f)", masked.wall_s * 1e3, masked.cpu_s * 1e3);
       std::snprintf(speedup, sizeof speedup, "%.1fx", masked.wall_s / kernel.wall_s);
     }

@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "lib/io/atomic_file.h"
 #include "lib/model/checkpoint.h"
-#include "lib/model/training_metadata.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/tool.h"
 
@@ -46,10 +45,8 @@ absl::Status RunGenerate(const GenerateOptions& options) {
   }
   absl::StatusOr<model::LoadedCheckpoint> loaded = model::LoadCheckpoint(options.checkpoint);
   if (!loaded.ok()) return runtime::InputError(loaded.status());
-  absl::StatusOr<int64_t> trained = model::TrainedSeqLen(options.checkpoint, loaded->metadata);
-  if (!trained.ok()) return trained.status();
   SamplingOptions sampling = options.sampling;
-  sampling.context = *trained;
+  sampling.context = loaded->training.seq_len;  // 0 (not recorded): the model's table
 
   FILE* out = options.out;
   const bool flush_each = !IsRegularFile(out);

@@ -8,7 +8,6 @@
 #include "lib/io/atomic_file.h"
 #include "lib/model/attention_dump.h"
 #include "lib/model/checkpoint.h"
-#include "lib/model/training_metadata.h"
 #include "lib/runtime/option_checks.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/progress.h"
@@ -23,17 +22,16 @@ constexpr int64_t kDefaultSeqLen = 1024;
 // The window length to dump: the one asked for, else the trained one, checked against the model.
 absl::StatusOr<int64_t> WindowLength(const DumpAttentionOptions& options, const LoadedCheckpoint& checkpoint) {
   using runtime::Opt;
-  absl::StatusOr<int64_t> trained = TrainedSeqLen(options.checkpoint, checkpoint.metadata);
-  if (!trained.ok()) return trained.status();
+  const int64_t trained = checkpoint.training.seq_len;  // 0: not recorded
   const LanguageModel& model = *checkpoint.model;
-  if (options.seq_len == 0) return *trained > 0 ? *trained : std::min(kDefaultSeqLen, model.MaxSeqLen());
+  if (options.seq_len == 0) return trained > 0 ? trained : std::min(kDefaultSeqLen, model.MaxSeqLen());
   if (options.seq_len > model.MaxSeqLen()) {
     return absl::OutOfRangeError(absl::StrCat(
         options.checkpoint, ": ", Opt("seq_len"), "=", options.seq_len, " is beyond this ", model.Kind(),
         " model's positional table (", model.MaxSeqLen(), " positions); use at most ", model.MaxSeqLen()));
   }
-  if (*trained > 0 && options.seq_len > *trained) {
-    runtime::Warn(absl::StrCat(Opt("seq_len"), "=", options.seq_len, " is longer than the ", *trained,
+  if (trained > 0 && options.seq_len > trained) {
+    runtime::Warn(absl::StrCat(Opt("seq_len"), "=", options.seq_len, " is longer than the ", trained,
                                " bytes ", options.checkpoint,
                                " was trained on; its attention beyond them is untrained"));
   }

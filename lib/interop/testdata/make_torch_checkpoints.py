@@ -69,7 +69,8 @@ def write_reference(directory, name, model, kind, seq_len, seed):
     tokens = torch.randint(0, 256, (2, seq_len))
     with torch.no_grad():
         if kind == 'dense':
-            logits, attention = model(tokens), compat_check.dense_attention(model, tokens)
+            masks = [model.causal_mask(tokens.size(1), tokens.device)] * len(model.transformer_blocks)
+            logits, attention = model(tokens), compat_check.dense_forward(model, tokens, masks)[1]
         else:
             attention = []
             logits = model(tokens, attention)
