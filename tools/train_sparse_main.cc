@@ -45,6 +45,9 @@ absl::StatusOr<attn::model::SparseConfig> SparseConfigFromFlags(int64_t seq_len)
   config.heads = size.heads;
   config.layers = size.layers;
   config.ff = size.ff;
+  absl::StatusOr<attn::model::HeadPatterns> patterns = attn::tools::PatternsFromFlags(size);
+  if (!patterns.ok()) return patterns.status();
+  config.patterns = *std::move(patterns);
   config.max_len = seq_len;  // the positional table is exactly one window
   config.dropout = FLAGS_dropout;
   config.token_dropout = FLAGS_token_dropout;
