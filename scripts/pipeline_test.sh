@@ -58,7 +58,7 @@ grep -q "unigram entropy of the corpus" "$out/figures/dense_loss.svg" || fail "n
 # The summary: both models, steps trained, the baseline from tokenize --stats, a warning for
 # a model above it (20 steps are far from enough), and what the numbers mean.
 summary=$out/summary.md
-baseline=$(awk -F'\t' '$1 == "train" { print $4 }' "$out/data/stats.txt")
+baseline=$(awk -F'\t' '$1 == "train" { printf "%.4f", $4 }' "$out/data/stats.txt")
 grep -q "^| dense | 20 | " "$summary" && grep -q "^| sparse | 20 | " "$summary" || fail "summary table: $(cat "$summary")"
 grep -qF "unigram baseline: $baseline bits per byte" "$summary" || fail "summary lacks the baseline $baseline"
 grep -q "^\*\*Warning: sparse did not beat the unigram baseline\*\*" "$summary" || fail "no warning for sparse"

@@ -12,7 +12,7 @@ shift
 here=$(dirname "$0")
 # The unigram entropy of the training bytes: the bits per byte of the best model that
 # ignores context.
-baseline=$(awk -F'\t' '$1 == "train" { print $4 }' "$out/data/stats.txt")
+baseline=$(awk -F'\t' '$1 == "train" { printf "%.4f", $4 }' "$out/data/stats.txt")
 train_bytes=$(awk -F'\t' '$1 == "train" { print $2 }' "$out/data/stats.txt")
 [ -n "$baseline" ] || { echo "summary.sh: $out/data/stats.txt has no train row; rerun tokenize --stats" >&2; exit 1; }
 
