@@ -27,8 +27,7 @@ test: setup
 # about 1400 nats), so it gets more of the budget.
 DEMO_STEPS ?= 800
 DEMO_SPARSE_STEPS ?= 1200
-DEMO_MODEL := --d_model=128 --layers=2 --ff=256 --seq_len=128 --batch_size=16 --lr=2e-3 \
-    --warmup_steps=50 --eval_every=100 --eval_batches=20 --epochs=1000
+DEMO_MODEL := --flagfile=scripts/demo.flags
 demo: tools
 	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/demo \
 	    FLAGS_dense="$(DEMO_MODEL) --heads=4 --max_steps=$(DEMO_STEPS)" \

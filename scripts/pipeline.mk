@@ -58,6 +58,8 @@ ckpt = $(OUT)/models/$(1).safetensors
 # The window length of model $(1)'s analysis (a shell expression).
 seq_len = $(or $(SEQ_LEN),$$($(PYTHON) $(here)/checkpoint.py meta $(call ckpt,$(1)) seq_len))
 
+# The contents of the --flagfile=FILE flags of model $(1): settings too.
+flag_files = $(foreach f,$(patsubst --flagfile=%,%,$(filter --flagfile=%,$(FLAGS_$(1)))),$(file <$(f)))
 # stamp(FILE,SETTINGS): FILE holds SETTINGS, rewritten (at parse time) only when they differ
 # from what it holds, so its time is when the settings last changed. Under `make -n` or
 # `make -q` nothing is written: a stamp that would change only counts as out of date.
@@ -68,7 +70,7 @@ stamp = $(if $(call differ,$(file <$(1)),$(2)),$(if $(dry_run),$(eval $(1): FORC
 .PHONY: FORCE
 $(call stamp,$(DATA).flags,tokenize --input=$(CORPUS))
 $(foreach m,$(MODELS),\
-  $(call stamp,$(OUT)/models/$(m).flags,$(call tool,$(m)) $(FLAGS_$(m)))\
+  $(call stamp,$(OUT)/models/$(m).flags,$(call tool,$(m)) $(FLAGS_$(m)) $(call flag_files,$(m)))\
   $(call stamp,$(OUT)/metrics/$(m).flags,dump_attention --num_seqs=$(NUM_SEQS) --seq_len=$(SEQ_LEN))\
   $(call stamp,$(OUT)/analysis/$(m).flags,ward --k=$(or $(K),best) --k_min=$(K_MIN) --k_max=$(K_MAX))\
   $(call stamp,$(OUT)/attention/$(m).flags,dump_attention --heads=$(call map_heads,$(m)) --seq_len=$(SEQ_LEN)))

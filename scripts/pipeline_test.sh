@@ -15,11 +15,12 @@ rm -rf "$work" && mkdir -p "$work"
 words_corpus "$work/corpus.txt" 60000 1
 tiny="--d_model=32 --layers=1 --ff=32 --seq_len=32 --batch_size=4 --epochs=50 \
   --eval_every=10 --eval_batches=4 --warmup_steps=5 --threads=1"
+printf '%s\n' $tiny > "$work/tiny.flags"
 pipeline() {  # OUT DENSE_STEPS [make arguments...]
   local out=$1 steps=$2; shift 2
   make --no-print-directory -f scripts/pipeline.mk BIN="$tools" OUT="$out" CORPUS="$work/corpus.txt" \
-    FLAGS_dense="$tiny --max_steps=$steps --heads=4" FLAGS_sparse="$tiny --max_steps=20 --heads=8" \
-    NUM_SEQS=2 "$@"
+    FLAGS_dense="--flagfile=$work/tiny.flags --max_steps=$steps --heads=4" \
+    FLAGS_sparse="$tiny --max_steps=20 --heads=8" NUM_SEQS=2 "$@"
 }
 pipeline "$work/out" 20 > "$work/make.log" 2>&1 || { tail -30 "$work/make.log"; fail "make"; finish; }
 
@@ -68,6 +69,9 @@ grep -q "^What the numbers mean" "$summary" || fail "summary does not explain it
 pipeline "$out" 20 -q "$out/summary.md" || fail "a second make would redo work"
 pipeline "$out" 20 -q "$out/summary.md" K=2 && fail "make -q misses a changed K"
 pipeline "$out" 20 -q "$out/summary.md" || fail "make -q changed a stamp"
+cp "$work/tiny.flags" "$work/tiny.flags.orig" && echo "--seed=1" >> "$work/tiny.flags"
+pipeline "$out" 20 -q "$out/summary.md" && fail "make -q misses a changed flag file"
+cp "$work/tiny.flags.orig" "$work/tiny.flags"
 
 # A changed training flag of a finished run: that model is trained again from the start (no
 # --resume), its analysis redone; the other model is left alone.
@@ -75,7 +79,7 @@ cp "$out/models/dense.safetensors" "$work/dense20.safetensors"
 cp "$out/models/sparse.safetensors" "$work/sparse20.safetensors"
 touch "$work/before"
 pipeline "$out" 30 > "$work/make30.log" 2>&1 || { tail -30 "$work/make30.log"; fail "make with 30 steps"; }
-grep -q "^== .*train_dense .*--max_steps=30" "$work/make30.log" || fail "dense not retrained: $(cat "$work/make30.log")"
+grep -q "^== .*train_dense .*--flagfile=.* --max_steps=30" "$work/make30.log" || fail "dense not retrained: $(cat "$work/make30.log")"
 grep -q "^== .*train_dense .*--resume" "$work/make30.log" && fail "dense resumed a run of other flags"
 grep -q "train_sparse" "$work/make30.log" && fail "sparse retrained for a dense flag"
 [ "$(tail -1 "$out/logs/dense.tsv" | cut -f1)" = 30 ] || fail "dense log does not end at step 30"
@@ -102,7 +106,8 @@ done
 out2=$work/out2
 pipeline "$out2" 20 "$out2/data/corpus.train.u8" > "$work/make2.log" 2>&1 || fail "make data: $(cat "$work/make2.log")"
 "$tools/train_dense" --train="$out2/data/corpus.train.u8" --valid="$out2/data/corpus.valid.u8" \
-  --output="$out2/models/dense.safetensors" --log="$out2/logs/dense.tsv" $tiny --max_steps=20 --heads=4 \
+  --output="$out2/models/dense.safetensors" --log="$out2/logs/dense.tsv" --flagfile="$work/tiny.flags" \
+  --max_steps=20 --heads=4 \
   --stop_after=10 2> "$work/pause.err" || fail "paused run: $(cat "$work/pause.err")"
 pipeline "$out2" 20 > "$work/make2.log" 2>&1 || { tail -30 "$work/make2.log"; fail "make after the pause"; }
 grep -q "^== .*train_dense .*--resume" "$work/make2.log" || fail "the paused run was not resumed: $(cat "$work/make2.log")"
