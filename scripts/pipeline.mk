@@ -32,7 +32,7 @@ TRAIN_THREADS ?=
 #   FLAGS_M      the tool's flags (model and recipe),
 #   MAP_HEADS_M  the heads of layer 0 whose attention maps are drawn (default 0,1,2,3).
 # A new model is one more name and its variables, e.g.
-#   MODELS="dense sparse dense03" TOOL_dense03=train_sparse FLAGS_dense03="--mask_subset=03"
+#   MODELS="dense sparse local" TOOL_local=train_sparse FLAGS_local="--mask_subset=03"
 MODELS ?= dense sparse
 FLAGS_dense ?=
 FLAGS_sparse ?=
