@@ -40,6 +40,9 @@ absl::StatusOr<attn::model::DenseConfig> DenseConfigFromFlags() {
   config.heads = size.heads;
   config.layers = size.layers;
   config.ff = size.ff;
+  absl::StatusOr<attn::model::HeadPatterns> patterns = attn::tools::PatternsFromFlags(size);
+  if (!patterns.ok()) return patterns.status();
+  config.patterns = *std::move(patterns);
   config.dropout = FLAGS_dropout;
   config.attention_dropout = FLAGS_attention_dropout;
   config.activation_dropout = FLAGS_activation_dropout;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
+#include "lib/model/pattern_file.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/precision.h"
@@ -22,6 +23,8 @@ DEFINE_bool(overwrite, false, "start afresh over a run already in --output (its 
 DEFINE_string(preset, "", "'paper': the original's full configuration (d_model 512, 8 heads, 12 layers, "
               "ff 2048, seq_len 1024, batch 32, 20 epochs, lr 1e-4, warmup 1000, grad_accum 4, "
               "patience 8); explicitly given flags override it");
+DEFINE_string(patterns, "", "attention patterns: a pattern file (JSON) naming patterns and giving one to each "
+              "head, for all layers or per layer; without it, the model's own attention");
 DEFINE_int64(d_model, 128, "model width");
 DEFINE_int64(heads, 4, "attention heads per layer");
 DEFINE_int64(layers, 2, "transformer layers");
@@ -117,5 +120,13 @@ absl::StatusOr<train::TrainOptions> TrainOptionsFromFlags() {
 }
 
 ModelSize ModelSizeFromFlags() { return {FLAGS_d_model, FLAGS_heads, FLAGS_layers, FLAGS_ff}; }
+
+absl::StatusOr<model::HeadPatterns> PatternsFromFlags(const ModelSize& size) {
+  if (FLAGS_patterns.empty()) return model::HeadPatterns();
+  absl::StatusOr<model::HeadPatterns> patterns =
+      model::ReadPatternFile(runtime::ResolvePath(FLAGS_patterns), size.layers, size.heads);
+  if (!patterns.ok()) return runtime::InputError(patterns.status());
+  return patterns;
+}
 
 }  // namespace attn::tools

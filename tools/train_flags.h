@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "lib/model/head_patterns.h"
 #include "lib/train/train_command.h"
 
 namespace attn::tools {
@@ -23,6 +24,10 @@ absl::StatusOr<train::TrainOptions> TrainOptionsFromFlags();
 
 // The model size (after --preset: call TrainOptionsFromFlags first).
 ModelSize ModelSizeFromFlags();
+
+// The attention patterns of --patterns (a pattern file, docs/design.md "Pattern files") for a
+// model of `size`; empty without the flag. A missing or bad file is a runtime error naming it.
+absl::StatusOr<model::HeadPatterns> PatternsFromFlags(const ModelSize& size);
 
 }  // namespace attn::tools
 

@@ -15,6 +15,9 @@
 // The original's values (docs/design.md): both at 0 make a run without randomness.
 DEFINE_double(dropout, 0.05, "residual, feed-forward and attention-probability dropout");
 DEFINE_double(token_dropout, 0.02, "training: a position's embedding is zeroed with this probability");
+DEFINE_double(embedding_std, 1.0, "standard deviation of the token embedding's initialisation; 1 is the "
+              "original's N(0, 1), which (scaled by sqrt(d_model), tied to the output) starts near 2000 "
+              "bits per byte and needs many steps; 0.02, as the dense model, learns far sooner");
 DEFINE_string(mask_subset, "", "ablation: keep only these patterns (e.g. '03'), freed heads round-robin over them");
 DEFINE_string(head_patterns, "", "explicit pattern per head, e.g. '0,3,3,1,1,1,2,2' (for head counts "
               "without a default assignment)");
@@ -35,6 +38,10 @@ absl::StatusOr<attn::model::SparseConfig> SparseConfigFromFlags(int64_t seq_len)
        {std::pair<const char*, double>{"dropout", FLAGS_dropout}, {"token_dropout", FLAGS_token_dropout}}) {
     if (absl::Status s = attn::runtime::CheckNumber(name, value, attn::runtime::kProbability); !s.ok()) return s;
   }
+  if (absl::Status s = attn::runtime::CheckNumber("embedding_std", FLAGS_embedding_std, attn::runtime::kPositive);
+      !s.ok()) {
+    return s;
+  }
   if (FLAGS_attention != "kernel" && FLAGS_attention != "masked") {
     return absl::InvalidArgumentError(
         attn::runtime::Opt("attention") + "=" + FLAGS_attention + " is not known; use kernel or masked");
@@ -45,9 +52,13 @@ absl::StatusOr<attn::model::SparseConfig> SparseConfigFromFlags(int64_t seq_len)
   config.heads = size.heads;
   config.layers = size.layers;
   config.ff = size.ff;
+  absl::StatusOr<attn::model::HeadPatterns> patterns = attn::tools::PatternsFromFlags(size);
+  if (!patterns.ok()) return patterns.status();
+  config.patterns = *std::move(patterns);
   config.max_len = seq_len;  // the positional table is exactly one window
   config.dropout = FLAGS_dropout;
   config.token_dropout = FLAGS_token_dropout;
+  config.embedding_std = FLAGS_embedding_std;
   config.mask_subset = FLAGS_mask_subset;
   config.head_patterns = FLAGS_head_patterns;
   config.attention = FLAGS_attention == "masked" ? attn::model::SparseAttentionImpl::kMasked

@@ -95,6 +95,10 @@ class SparseModel : public LanguageModel {
  public:
   SparseModel(const SparseConfig& c, const HeadPatterns& patterns) : config_(c) {
     token_embedding = register_module("token_embedding", torch::nn::Embedding(kVocabSize, c.d_model));
+    if (c.embedding_std != 1.0) {
+      torch::NoGradGuard no_grad;
+      token_embedding->weight.mul_(c.embedding_std);  // the same draws, so the rest of a seed is unchanged
+    }
     pos_encoder = register_module("pos_encoder", PositionalEncoding(c.d_model, c.max_len));
     transformer_encoder = register_module("transformer_encoder", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.layers; ++i) transformer_encoder->push_back(SparseLayer(c, patterns.Layer(i)));
@@ -140,6 +144,7 @@ const ConfigFields<SparseConfig>& Fields() {
     auto* f = new ConfigFields<SparseConfig>(TransformerSizeFields<SparseConfig>());
     f->insert(f->end(), {{"dropout", &SparseConfig::dropout, 0, 1},
                          {"token_dropout", &SparseConfig::token_dropout, 0, 1},
+                         {"embedding_std", &SparseConfig::embedding_std, 1e-6, 1e3, /*optional=*/true},
                          {"mask_subset", &SparseConfig::mask_subset},
                          {"head_patterns", &SparseConfig::head_patterns}});
     return f;

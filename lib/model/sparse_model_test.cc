@@ -205,6 +205,30 @@ TEST(SparseModelTest, InitialisationIsPyTorchDefault) {
   EXPECT_NEAR(pe.index({0, 5, 1}).item<double>(), std::cos(5.0), 1e-6);
 }
 
+// A smaller embedding initialisation scales the original's draws: every other weight of the
+// seed is unchanged, and only a non-default value is written to the metadata.
+TEST(SparseModelTest, EmbeddingStdScalesTheSameDraws) {
+  SparseConfig c = Small();
+  torch::manual_seed(6);
+  auto original = Make(c);
+  c.embedding_std = 0.02;
+  torch::manual_seed(6);
+  auto small = Make(c);
+  auto a = original->named_parameters(), b = small->named_parameters();
+  for (const auto& item : a) {
+    const torch::Tensor expected =
+        item.key() == "token_embedding.weight" ? item.value() * 0.02 : item.value();
+    EXPECT_TRUE(torch::allclose(b[item.key()], expected, 0, 0)) << item.key();
+  }
+  EXPECT_FALSE(original->ConfigMetadata().count("embedding_std"));
+  EXPECT_EQ(small->ConfigMetadata().at("embedding_std"), "0.02");
+  absl::StatusOr<SparseConfig> back = SparseConfig::FromMetadata(small->ConfigMetadata());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->embedding_std, 0.02);
+  c.embedding_std = 0;
+  EXPECT_TRUE(Contains(c.Validate().message(), "embedding_std")) << c.Validate();
+}
+
 // The original's four patterns written as a pattern file under other names: the same support
 // and, trained a few steps with dropout from the same seed, exactly the same weights.
 TEST(SparseModelTest, BuiltinsAsAPatternFileTrainTheSameWeights) {
