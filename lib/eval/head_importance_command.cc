@@ -63,9 +63,10 @@ std::string Summary(const HeadImportanceOptions& o, int64_t seq_len, const Impor
       r.heads.begin(), r.heads.end(),
       [](const HeadImportance& a, const HeadImportance& b) { return a.ablation_delta_bpc < b.ablation_delta_bpc; });
   return absl::StrFormat(
-      "%s: %.4f bpc unmasked on %d windows of %d bytes (%d predicted bytes); ablating layer %d head %d costs most "
-      "(%+.4f bpc)",
-      o.tokens, r.baseline_bpc, r.windows, seq_len, r.bytes_scored, top.layer, top.head, top.ablation_delta_bpc);
+      "%s: %.4f bpc unmasked on %d window%s of %d bytes (%d predicted bytes); ablating layer %d head %d costs "
+      "most (%+.4f bpc)",
+      o.tokens, r.baseline_bpc, r.windows, r.windows == 1 ? "" : "s", seq_len, r.bytes_scored, top.layer, top.head,
+      top.ablation_delta_bpc);
 }
 
 }  // namespace
