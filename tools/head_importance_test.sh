@@ -4,12 +4,13 @@
 # its delta; a head made inert in the checkpoint (its columns of out_proj zeroed, so its
 # output is exactly zero) is worth exactly 0 by both scores and the others are not; the
 # default window is the training seq_len, --batches bounds the windows (0: the whole file),
-# stdin reads as the file; every bad flag or input is one line on stderr with exit 1
-# (runtime) or 2 (usage), leaving no output.
+# stdin reads as the file; scripts/importance.gp draws the CSV against clusters; every bad
+# flag or input is one line on stderr with exit 1 (runtime) or 2 (usage), leaving no output.
 set -uo pipefail
 
 TOOL="$TEST_SRCDIR/attn/tools/head_importance"
 BIN="$TEST_SRCDIR/attn/tools"
+GP="$TEST_SRCDIR/attn/scripts/importance.gp"
 WORK="$(mktemp -d "$TEST_TMPDIR/importanceXXXXXX")"
 W="$WORK"
 source "$TEST_SRCDIR/attn/tools/test_lib.sh"
@@ -128,6 +129,22 @@ cmp -s "$WORK/stdout.csv" "$WORK/dense.csv" || fail "stdin and stdout: not the f
 grep -q "bpc unmasked on 32 windows" "$WORK/stdout.err" || fail "no summary on stderr with the CSV on stdout"
 run longer --checkpoint="$WORK/dense.safetensors" --tokens="$WORK/valid.u8" --seq_len=64 --batches=1
 grep -q "warning: --seq_len=64 is longer than the 32 bytes" "$WORK/longer.err" || fail "no warning for seq_len 64"
+
+# --- scripts/importance.gp: the importance joined with clusters on layer,head ----------------
+# Clusters in another order than the importance rows, and one head without a cluster.
+printf 'layer,head,entropy,cluster\n1,1,0.5,1\n0,0,0.1,0\n1,0,0.2,1\n' >"$WORK/clusters.csv"
+gnuplot -e "importance='$WORK/dense.csv'; clusters='$WORK/clusters.csv'; outfile='$WORK/importance.svg'" \
+  "$GP" 2>"$WORK/gp.err" || fail "importance.gp: exit $? ($(cat "$WORK/gp.err"))"
+for text in "0 (1 head)" "1 (2 heads)" L0H0 L1H0 L1H1 ablation_delta_bpc; do
+  grep -qF ">$text" "$WORK/importance.svg" || fail "importance.gp: no '$text' in the figure"
+done
+! grep -qF ">L0H1<" "$WORK/importance.svg" || fail "importance.gp: L0H1 has no cluster but is drawn"
+gnuplot -e "importance='$WORK/dense.csv'; clusters='$WORK/clusters.csv'; metric='grad_importance'; \
+  outfile='$WORK/importance.png'" "$GP" 2>"$WORK/gp.err" && [ -s "$WORK/importance.png" ] ||
+  fail "importance.gp grad_importance png: $(cat "$WORK/gp.err")"
+printf 'layer,head,cluster\n7,0,0\n' >"$WORK/elsewhere.csv"
+expect_error 1 "no head of $WORK/dense.csv has a cluster" "$WORK/none.svg" -- \
+  gnuplot -e "importance='$WORK/dense.csv'; clusters='$WORK/elsewhere.csv'; outfile='$WORK/none.svg'" "$GP"
 
 # --- errors: one line, the right exit code, no output ----------------------------------------
 expect() {  # expect CODE MESSAGE ARGS...
