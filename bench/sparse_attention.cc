@@ -12,6 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
 #include "lib/model/attention_patterns.h"
+#include "lib/model/head_patterns.h"
+#include "lib/model/sparse_model.h"
 #include "lib/model/sparse_attention.h"
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
@@ -96,19 +98,22 @@ int main(int argc, char** argv) {
     }
     lengths.push_back(L);
   }
-  const auto patterns = attn::model::AssignHeadPatterns(FLAGS_heads, "");
+  attn::model::SparseConfig config;
+  config.heads = FLAGS_heads;
+  const auto names = config.PatternNames();
+  const auto patterns = config.Patterns();
   if (!patterns.ok()) return attn::runtime::Fail(patterns.status());
   torch::nn::Linear qkv(FLAGS_d_model, 3 * FLAGS_d_model), out_proj(FLAGS_d_model, FLAGS_d_model);
   std::printf("%s fwd+bwd, batch %ld, d_model %ld, %ld heads (%s), dropout %.2f, %d threads\n\n",
               FLAGS_projections ? "layer (with projections)" : "attention", FLAGS_batch,
-              FLAGS_d_model, FLAGS_heads, attn::model::FormatHeadPatterns(*patterns).c_str(),
+              FLAGS_d_model, FLAGS_heads, attn::model::FormatHeadPatternDigits(*names).c_str(),
               FLAGS_dropout, at::get_num_threads());
   std::printf("Times in ms, wall (CPU of all threads); speed-up = masked / kernel wall time.\n\n");
   std::printf("| L | allowed/causal pairs | kernel | masked | speed-up | kernel CPU ns per allowed pair |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const int64_t L : lengths) {
     int64_t allowed = 0;
-    for (const auto p : *patterns) allowed += attn::model::AllowedPairCount(p, L);
+    for (const auto& p : *patterns) allowed += attn::model::PatternAtLength(p, L).PairCount();
     const double causal = static_cast<double>(FLAGS_heads) * L * (L + 1) / 2;
     const Timing kernel = TimeLayer(SparseAttentionImpl::kKernel, L, *patterns, qkv, out_proj);
     char masked_ms[64] = "skipped", speedup[32] = "-";

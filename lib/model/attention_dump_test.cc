@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "lib/io/npy.h"
 #include "lib/model/attention_patterns.h"
+#include "lib/model/head_patterns.h"
 #include "lib/model/checkpoint.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/sparse_model.h"
@@ -110,7 +111,7 @@ TEST(DumpAttention, DenseRowsAreCausalDistributions) {
 
 TEST(DumpAttention, SparseRowsFollowEachHeadsPattern) {
   auto model = SmallSparse(1);
-  const std::vector<AttentionPattern> patterns = *AssignHeadPatterns(8, "");
+  const std::vector<std::string> patterns = *DefaultHeadPatternNames(8, "");
   const std::string tokens = Tokens(100);
   for (int64_t L : {7, 40}) {
     const auto records = DumpAndRead(*model, tokens, {.num_seqs = 2, .seq_len = L});
@@ -118,7 +119,7 @@ TEST(DumpAttention, SparseRowsFollowEachHeadsPattern) {
     const torch::Tensor a = AsTensor(records[1]);
     for (int64_t h = 0; h < 8; ++h) {
       ExpectRowsNormalisedOver(a[0][h], [&](int64_t i, int64_t j) {
-        return PatternAllows(patterns[h], i, j, L);
+        return PatternAtLength(*BuiltinPattern(patterns[h]), L).Allows(i, j);
       });
     }
   }

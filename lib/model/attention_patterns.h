@@ -1,56 +1,84 @@
-// The sparse model's four attention patterns and their assignment to heads (DESIGN.md
-// section 4). No LibTorch here: the rules are plain integer predicates.
+// Attention patterns as data (docs/design.md, "Attention patterns"): which keys a query may
+// attend to. A pattern is the union of a causal band |i - j| <= window, the columns
+// j % stride == 0 and anchor columns at fractions r of the sequence
+// (min(L-1, floor(r (L-1))), in double), always intersected with causality j <= i. A pattern
+// with an unbounded window is full causal attention. Every consumer (masks, the kernel's
+// block plan, pair counts, dump_attention, the pattern file) reads this one definition.
+// No LibTorch here: the rules are plain integer predicates.
 #ifndef ATTN_LIB_MODEL_ATTENTION_PATTERNS_H_
 #define ATTN_LIB_MODEL_ATTENTION_PATTERNS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace attn::model {
 
-// DESIGN.md numbering.
-enum class AttentionPattern : int { kLocal = 0, kStrided = 1, kGlobal = 2, kWideLocal = 3 };
+// The window of a band that reaches every earlier key.
+inline constexpr int64_t kUnboundedWindow = -1;
 
-// Band half-width of the local part: 8 (kLocal), 16 (kWideLocal), 32 (kStrided), and -1 for
-// kGlobal, which has no band.
-int64_t PatternBandWidth(AttentionPattern p);
+struct AttentionPattern {
+  // The band |i - j| <= window; kUnboundedWindow for every earlier key; nullopt for no band.
+  std::optional<int64_t> window;
+  int64_t stride = 0;            // columns j % stride == 0; 0 for none
+  std::vector<double> anchors;   // columns min(L-1, floor(r (L-1))) for r in [0, 1]
 
-// Column stride whose multiples every later query may attend to: 8 for kStrided when
-// seq_len >= 8, 16 for kGlobal when seq_len >= 16, otherwise 0 (none).
-int64_t PatternColumnStride(AttentionPattern p, int64_t seq_len);
+  // Full causal attention: every key j <= i (an unbounded window).
+  bool IsDense() const { return window == kUnboundedWindow; }
+  // window >= -1, stride >= 0, anchors finite in [0, 1]; the error names the field.
+  absl::Status Validate() const;
+  bool operator==(const AttentionPattern& other) const;
+  bool operator!=(const AttentionPattern& other) const { return !(*this == other); }
+};
 
-// The global pattern's anchor columns min(L-1, floor(r (L-1))), r in {0, .1, ..., .382, ...,
-// .618, ..., 1}, computed in double; sorted, without duplicates. Empty for seq_len < 1.
-std::vector<int64_t> GlobalAnchors(int64_t seq_len);
+// One-line description, e.g. "window 32 + stride 8", "stride 16 + 11 anchors", "dense".
+std::string DescribePattern(const AttentionPattern& pattern);
 
-// Whether query i may attend to key j in a sequence of seq_len; includes causality j <= i.
-// Calls GlobalAnchors for kGlobal, so loops over many pairs should use AllowedKeys instead.
-bool PatternAllows(AttentionPattern p, int64_t i, int64_t j, int64_t seq_len);
+// A pattern at one sequence length, with O(1) queries for loops over many pairs.
+class PatternAtLength {
+ public:
+  PatternAtLength(const AttentionPattern& pattern, int64_t seq_len);
 
-// The keys query i may attend to, ascending (every j with PatternAllows(p, i, j, seq_len)).
-std::vector<int64_t> AllowedKeys(AttentionPattern p, int64_t i, int64_t seq_len);
+  int64_t seq_len() const { return seq_len_; }
+  // The band's half-width: -1 when there is no band; seq_len - 1 when unbounded.
+  int64_t band() const { return band_; }
+  // Whether every query i >= j may attend to key j through a stride or anchor column.
+  bool IsColumn(int64_t j) const { return j >= 0 && j < seq_len_ && column_[j]; }
+  // Whether query i may attend to key j (false outside [0, seq_len) and for j > i).
+  bool Allows(int64_t i, int64_t j) const {
+    return i >= 0 && i < seq_len_ && j >= 0 && j <= i && (i - j <= band_ || column_[j]);
+  }
+  // The keys query i may attend to, ascending.
+  std::vector<int64_t> Keys(int64_t i) const;
+  // Allowed (query, key) pairs over all queries: the work a sparse kernel must do. O(L).
+  int64_t PairCount() const;
+  // The anchor columns, sorted and without duplicates.
+  const std::vector<int64_t>& anchor_columns() const { return anchor_columns_; }
 
-// Number of allowed (query, key) pairs of one head: the work a sparse kernel must do.
-int64_t AllowedPairCount(AttentionPattern p, int64_t seq_len);
+ private:
+  int64_t seq_len_;
+  int64_t band_;
+  std::vector<uint8_t> column_;  // [seq_len]: stride or anchor column
+  std::vector<int64_t> anchor_columns_;
+};
 
-// Default assignment for 1, 2, 4, 6 or 8 heads, with the --mask_subset ablation: "" keeps
-// all patterns; otherwise a string of pattern digits (e.g. "03") keeps only those patterns
-// with their default counts and hands the freed heads out round-robin over the kept ones;
-// when none of the listed patterns is in the default assignment, every head gets pattern 0.
-// Other head counts or bad digits: InvalidArgument.
-absl::StatusOr<std::vector<AttentionPattern>> AssignHeadPatterns(int64_t heads,
-                                                                 const std::string& mask_subset);
+// Causal pairs of a sequence: L (L + 1) / 2, what full attention computes.
+int64_t CausalPairCount(int64_t seq_len);
 
-// Explicit assignment, one pattern digit per head separated by commas ("0,3,3,1,1,1,2,2").
-// Wrong count or a bad digit: InvalidArgument.
-absl::StatusOr<std::vector<AttentionPattern>> ParseHeadPatterns(const std::string& spec,
-                                                                int64_t heads);
+// The built-in patterns by name: the original's four (local8 = window 8, local16 = window 16,
+// strided = window 32 + stride 8, global = stride 16 + the anchors 0, .1, .2, .3, .382, .5,
+// .618, .7, .8, .9, 1) and dense (an unbounded window). nullopt for other names.
+std::optional<AttentionPattern> BuiltinPattern(const std::string& name);
+// Their names, in the order above.
+const std::vector<std::string>& BuiltinPatternNames();
 
-// "0,3,3,1,1,1,2,2": the form ParseHeadPatterns reads, for metadata and logs.
-std::string FormatHeadPatterns(const std::vector<AttentionPattern>& patterns);
+// The original's pattern numbers (0 local8, 1 strided, 2 global, 3 local16), as
+// --mask_subset and --head_patterns write them: the name for a digit, or nullopt.
+std::optional<std::string> PatternNameForDigit(char digit);
 
 }  // namespace attn::model
 

@@ -4,13 +4,25 @@
 #include <cmath>
 #include <vector>
 
+#include <random>
+
 #include "gtest/gtest.h"
 
 namespace attn::model {
 namespace {
 
-using P = AttentionPattern;
+// The original's four patterns under their built-in names.
+enum class P { kLocal, kStrided, kGlobal, kWideLocal };
 constexpr P kAllPatterns[] = {P::kLocal, P::kStrided, P::kGlobal, P::kWideLocal};
+
+AttentionPattern Builtin(P p) {
+  static const char* const kNames[] = {"local8", "strided", "global", "local16"};
+  return *BuiltinPattern(kNames[static_cast<int>(p)]);
+}
+bool PatternAllows(P p, int64_t i, int64_t j, int64_t L) { return PatternAtLength(Builtin(p), L).Allows(i, j); }
+std::vector<int64_t> AllowedKeys(P p, int64_t i, int64_t L) { return PatternAtLength(Builtin(p), L).Keys(i); }
+int64_t AllowedPairCount(P p, int64_t L) { return PatternAtLength(Builtin(p), L).PairCount(); }
+std::vector<int64_t> GlobalAnchors(int64_t L) { return PatternAtLength(Builtin(P::kGlobal), L).anchor_columns(); }
 
 // An independent transcription of DESIGN.md section 4: paint each rule onto an L x L grid,
 // then cut it with causality.
@@ -62,8 +74,7 @@ TEST_P(PatternBruteForce, EveryPairMatchesTheRules) {
       std::vector<int64_t> keys;
       for (int64_t j = 0; j < L; ++j) {
         if (expected[i][j]) keys.push_back(j);
-        // PatternAllows rebuilds the anchors for kGlobal; check every pair only where cheap.
-        if (L <= 100 || p != P::kGlobal || i % 97 == 0) {
+        {
           ASSERT_EQ(PatternAllows(p, i, j, L), expected[i][j])
               << "pattern " << static_cast<int>(p) << " L " << L << " i " << i << " j " << j;
         }
@@ -136,59 +147,86 @@ TEST(AllowedPairCount, HandCounted) {
   EXPECT_EQ(AllowedPairCount(P::kGlobal, 1), 1);
 }
 
-std::vector<int> Digits(const std::vector<AttentionPattern>& v) {
-  std::vector<int> out;
-  for (auto p : v) out.push_back(static_cast<int>(p));
-  return out;
+// The rule of a custom pattern, written out independently: band, stride columns, anchor
+// columns (floor in double, capped at L - 1), cut by causality.
+bool BruteAllows(const AttentionPattern& p, int64_t i, int64_t j, int64_t L) {
+  if (j > i || i >= L || j < 0) return false;
+  if (p.window.has_value() && (*p.window == -1 || i - j <= *p.window)) return true;
+  if (p.stride > 0 && j % p.stride == 0) return true;
+  for (double r : p.anchors) {
+    int64_t a = static_cast<int64_t>(std::floor(r * static_cast<double>(L - 1)));
+    if (a > L - 1) a = L - 1;
+    if (a == j) return true;
+  }
+  return false;
 }
 
-TEST(AssignHeadPatterns, DefaultTable) {
-  EXPECT_EQ(Digits(*AssignHeadPatterns(8, "")), (std::vector<int>{0, 3, 3, 1, 1, 1, 2, 2}));
-  EXPECT_EQ(Digits(*AssignHeadPatterns(6, "")), (std::vector<int>{0, 3, 1, 1, 2, 2}));
-  EXPECT_EQ(Digits(*AssignHeadPatterns(4, "")), (std::vector<int>{0, 3, 1, 2}));
-  EXPECT_EQ(Digits(*AssignHeadPatterns(2, "")), (std::vector<int>{0, 1}));
-  EXPECT_EQ(Digits(*AssignHeadPatterns(1, "")), (std::vector<int>{0}));
+TEST(CustomPatterns, SupportIsExactlyTheRule) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> window(-2, 40), stride(0, 12), count(0, 4);
+  std::uniform_real_distribution<double> fraction(0.0, 1.0);
+  for (int trial = 0; trial < 200; ++trial) {
+    AttentionPattern p;
+    const int w = window(rng);
+    if (w >= -1) p.window = w;  // -2: no band
+    p.stride = stride(rng);
+    for (int a = count(rng); a > 0; --a) p.anchors.push_back(trial % 5 == 0 ? 1.0 : fraction(rng));
+    ASSERT_TRUE(p.Validate().ok());
+    for (const int64_t L : {1, 2, 9, 33, 70}) {
+      const PatternAtLength at(p, L);
+      int64_t pairs = 0;
+      for (int64_t i = 0; i < L; ++i) {
+        std::vector<int64_t> keys;
+        for (int64_t j = 0; j < L; ++j) {
+          ASSERT_EQ(at.Allows(i, j), BruteAllows(p, i, j, L))
+              << DescribePattern(p) << " L " << L << " i " << i << " j " << j;
+          if (BruteAllows(p, i, j, L)) keys.push_back(j);
+        }
+        ASSERT_EQ(at.Keys(i), keys) << DescribePattern(p) << " L " << L << " row " << i;
+        pairs += keys.size();
+      }
+      ASSERT_EQ(at.PairCount(), pairs) << DescribePattern(p) << " L " << L;
+    }
+  }
 }
 
-TEST(AssignHeadPatterns, MaskSubsetRoundRobin) {
-  // The DESIGN.md example: "03" with 8 heads gives {0:4, 3:4}.
-  EXPECT_EQ(Digits(*AssignHeadPatterns(8, "03")), (std::vector<int>{0, 0, 0, 0, 3, 3, 3, 3}));
-  // Order of the digits does not matter: the table's order is kept.
-  EXPECT_EQ(Digits(*AssignHeadPatterns(8, "30")), (std::vector<int>{0, 0, 0, 0, 3, 3, 3, 3}));
-  // "12": kept {1:3, 2:2}, 3 freed heads -> 1, 2, 1 -> {1:5, 2:3}.
-  EXPECT_EQ(Digits(*AssignHeadPatterns(8, "12")), (std::vector<int>{1, 1, 1, 1, 1, 2, 2, 2}));
-  // "2": kept {2:2}, all 6 freed heads go to 2.
-  EXPECT_EQ(Digits(*AssignHeadPatterns(8, "2")), std::vector<int>(8, 2));
-  // All four listed: the default.
-  EXPECT_EQ(Digits(*AssignHeadPatterns(8, "0123")), (std::vector<int>{0, 3, 3, 1, 1, 1, 2, 2}));
-  // 6 heads, "31": kept {3:1, 1:2}, freed 3 -> 3, 1, 3 -> {3:3, 1:3}.
-  EXPECT_EQ(Digits(*AssignHeadPatterns(6, "31")), (std::vector<int>{3, 3, 3, 1, 1, 1}));
-  // No match: 2 heads have patterns {0, 1}; "23" matches neither -> all pattern 0.
-  EXPECT_EQ(Digits(*AssignHeadPatterns(2, "23")), (std::vector<int>{0, 0}));
-  EXPECT_EQ(Digits(*AssignHeadPatterns(1, "2")), (std::vector<int>{0}));
+TEST(CustomPatterns, DenseIsFullCausalAttention) {
+  const AttentionPattern dense = *BuiltinPattern("dense");
+  EXPECT_TRUE(dense.IsDense());
+  const PatternAtLength at(dense, 50);
+  EXPECT_EQ(at.PairCount(), CausalPairCount(50));
+  EXPECT_EQ(CausalPairCount(50), 50 * 51 / 2);
+  for (int64_t i = 0; i < 50; ++i) EXPECT_EQ(at.Keys(i).size(), static_cast<size_t>(i + 1));
+  // An empty pattern allows nothing, not even the diagonal.
+  EXPECT_EQ(PatternAtLength(AttentionPattern{}, 10).PairCount(), 0);
+  // Window 0 is the diagonal alone.
+  EXPECT_EQ(PatternAtLength(AttentionPattern{0, 0, {}}, 10).PairCount(), 10);
 }
 
-TEST(AssignHeadPatterns, Errors) {
-  const auto three = AssignHeadPatterns(3, "");
-  ASSERT_FALSE(three.ok());
-  EXPECT_EQ(three.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(three.status().message().find("3 heads"), std::string::npos);
-  EXPECT_FALSE(AssignHeadPatterns(12, "").ok());
-  EXPECT_FALSE(AssignHeadPatterns(0, "").ok());
-  EXPECT_FALSE(AssignHeadPatterns(8, "04").ok());
-  EXPECT_FALSE(AssignHeadPatterns(8, "0,3").ok());
+TEST(CustomPatterns, BuiltinsAreTheOriginalFour) {
+  EXPECT_EQ(BuiltinPatternNames(), (std::vector<std::string>{"local8", "local16", "strided", "global", "dense"}));
+  EXPECT_EQ(*BuiltinPattern("local8"), (AttentionPattern{8, 0, {}}));
+  EXPECT_EQ(*BuiltinPattern("local16"), (AttentionPattern{16, 0, {}}));
+  EXPECT_EQ(*BuiltinPattern("strided"), (AttentionPattern{32, 8, {}}));
+  EXPECT_EQ(*BuiltinPattern("global"),
+            (AttentionPattern{std::nullopt, 16, {0, .1, .2, .3, .382, .5, .618, .7, .8, .9, 1}}));
+  EXPECT_FALSE(BuiltinPattern("local4").has_value());
+  EXPECT_EQ(*PatternNameForDigit('0'), "local8");
+  EXPECT_EQ(*PatternNameForDigit('1'), "strided");
+  EXPECT_EQ(*PatternNameForDigit('2'), "global");
+  EXPECT_EQ(*PatternNameForDigit('3'), "local16");
+  EXPECT_FALSE(PatternNameForDigit('4').has_value());
+  EXPECT_EQ(DescribePattern(*BuiltinPattern("strided")), "window 32 + stride 8");
+  EXPECT_EQ(DescribePattern(*BuiltinPattern("global")), "stride 16 + 11 anchors");
+  EXPECT_EQ(DescribePattern(*BuiltinPattern("dense")), "dense");
 }
 
-TEST(ParseHeadPatterns, ExplicitAssignment) {
-  EXPECT_EQ(Digits(*ParseHeadPatterns("0,3,3,1,1,1,2,2", 8)),
-            (std::vector<int>{0, 3, 3, 1, 1, 1, 2, 2}));
-  EXPECT_EQ(Digits(*ParseHeadPatterns("2, 1,0", 3)), (std::vector<int>{2, 1, 0}));
-  EXPECT_EQ(FormatHeadPatterns(*ParseHeadPatterns("0,1,2,3,3", 5)), "0,1,2,3,3");
-  EXPECT_FALSE(ParseHeadPatterns("0,1", 3).ok());
-  EXPECT_FALSE(ParseHeadPatterns("0,4,1", 3).ok());
-  EXPECT_FALSE(ParseHeadPatterns("012", 3).ok());
-  EXPECT_FALSE(ParseHeadPatterns("", 1).ok());
-  EXPECT_EQ(ParseHeadPatterns("0,1", 3).status().code(), absl::StatusCode::kInvalidArgument);
+TEST(CustomPatterns, ValidateNamesTheField) {
+  EXPECT_NE(AttentionPattern({-2, 0, {}}).Validate().message().find("window = -2"), std::string::npos);
+  EXPECT_NE(AttentionPattern({1, -1, {}}).Validate().message().find("stride = -1"), std::string::npos);
+  EXPECT_NE(AttentionPattern({1, 0, {0.5, 1.5}}).Validate().message().find("anchors[1] = 1.5"), std::string::npos);
+  EXPECT_FALSE(AttentionPattern({1, 0, {std::nan("")}}).Validate().ok());
+  EXPECT_TRUE(AttentionPattern({-1, 0, {0, 1}}).Validate().ok());
 }
 
 }  // namespace

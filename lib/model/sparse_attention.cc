@@ -40,6 +40,33 @@ torch::Tensor MaskedAttention(const torch::Tensor& q, const torch::Tensor& k, co
 }
 
 
+// The head patterns as one flat list of numbers, so that autograd can keep them for the
+// backward pass: per head window (-2 for none), stride, anchor count, anchors.
+std::vector<double> EncodePatterns(const std::vector<AttentionPattern>& patterns) {
+  std::vector<double> code;
+  for (const AttentionPattern& p : patterns) {
+    code.push_back(p.window.has_value() ? static_cast<double>(*p.window) : -2.0);
+    code.push_back(static_cast<double>(p.stride));
+    code.push_back(static_cast<double>(p.anchors.size()));
+    code.insert(code.end(), p.anchors.begin(), p.anchors.end());
+  }
+  return code;
+}
+
+std::vector<AttentionPattern> DecodePatterns(const std::vector<double>& code) {
+  std::vector<AttentionPattern> patterns;
+  for (size_t at = 0; at < code.size();) {
+    AttentionPattern p;
+    if (code[at] != -2.0) p.window = static_cast<int64_t>(code[at]);
+    p.stride = static_cast<int64_t>(code[at + 1]);
+    const auto anchors = static_cast<size_t>(code[at + 2]);
+    p.anchors.assign(code.begin() + at + 3, code.begin() + at + 3 + anchors);
+    at += 3 + anchors;
+    patterns.push_back(std::move(p));
+  }
+  return patterns;
+}
+
 // One plan per head (heads with the same pattern share it) and where each (batch, head)
 // slice starts in the flat score buffer.
 struct Plans {
@@ -47,13 +74,11 @@ struct Plans {
   std::vector<int64_t> head_offset;  // within one batch element
   int64_t per_batch = 0;
 
-  Plans(const std::vector<int64_t>& patterns, int64_t seq_len) {
-    std::vector<sparse_blocks::HeadPlan> by_pattern(4);
-    std::vector<bool> planned(4, false);
-    for (const int64_t p : patterns) {
-      if (!planned[p]) by_pattern[p] = sparse_blocks::PlanHead(static_cast<AttentionPattern>(p), seq_len);
-      planned[p] = true;
-      heads.push_back(by_pattern[p]);
+  Plans(const std::vector<AttentionPattern>& patterns, int64_t seq_len) {
+    for (size_t h = 0; h < patterns.size(); ++h) {
+      size_t same = 0;
+      while (same < h && patterns[same] != patterns[h]) ++same;
+      heads.push_back(same < h ? heads[same] : sparse_blocks::PlanHead(patterns[h], seq_len));
       head_offset.push_back(per_batch);
       per_batch += heads.back().size;
     }
@@ -94,11 +119,11 @@ class SparseAttentionFunction : public torch::autograd::Function<SparseAttention
   // Returns {out [B, H, L, D], probabilities in the flat block layout (not differentiable)}.
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
                                                 const torch::Tensor& q_in, const torch::Tensor& k_in,
-                                                const torch::Tensor& v_in, std::vector<int64_t> patterns,
+                                                const torch::Tensor& v_in, std::vector<double> pattern_code,
                                                 double dropout) {
     const torch::Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
     const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2);
-    const Plans plans(patterns, seq_len);
+    const Plans plans(DecodePatterns(pattern_code), seq_len);
     const auto tasks = BlockTasks(plans, batch);
     torch::Tensor probs = torch::empty({batch * plans.per_batch}, q.options());
     torch::Tensor keep = torch::empty({0}, q.options().dtype(torch::kByte));
@@ -117,7 +142,7 @@ class SparseAttentionFunction : public torch::autograd::Function<SparseAttention
       });
     });
     ctx->save_for_backward({q, k, v, probs, keep});
-    ctx->saved_data["patterns"] = patterns;
+    ctx->saved_data["patterns"] = pattern_code;
     ctx->saved_data["dropout"] = dropout;
     ctx->mark_non_differentiable({probs});
     return {out, probs};
@@ -127,10 +152,10 @@ class SparseAttentionFunction : public torch::autograd::Function<SparseAttention
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &keep = saved[4];
-    const std::vector<int64_t> patterns = ctx->saved_data["patterns"].toIntVector();
+    const std::vector<double> pattern_code = ctx->saved_data["patterns"].toDoubleVector();
     const double dropout = ctx->saved_data["dropout"].toDouble();
     const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2), dim = q.size(3);
-    const Plans plans(patterns, seq_len);
+    const Plans plans(DecodePatterns(pattern_code), seq_len);
     const auto tasks = BlockTasks(plans, batch);
     const torch::Tensor dout = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(q);
     torch::Tensor dscores = torch::empty_like(probs);
@@ -168,14 +193,12 @@ torch::Tensor KernelAttention(const torch::Tensor& q, const torch::Tensor& k, co
   // Half-precision inputs (autocast) are computed in float and returned in their type.
   const bool native = q.scalar_type() == torch::kFloat || q.scalar_type() == torch::kDouble;
   const auto as_computed = [&](const torch::Tensor& x) { return native ? x : x.to(torch::kFloat); };
-  std::vector<int64_t> patterns;
-  for (const AttentionPattern p : head_patterns) patterns.push_back(static_cast<int>(p));
   const double dropout = options.training ? options.dropout : 0.0;
   const auto results = SparseAttentionFunction::apply(as_computed(q), as_computed(k), as_computed(v),
-                                                      patterns, dropout);
+                                                      EncodePatterns(head_patterns), dropout);
   if (probs != nullptr) {
     const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2);
-    const Plans plans(patterns, seq_len);
+    const Plans plans(head_patterns, seq_len);
     const torch::Tensor flat = results[1];
     *probs = torch::zeros({batch, heads, seq_len, seq_len}, flat.options());
     AT_DISPATCH_FLOATING_TYPES(flat.scalar_type(), "sparse_attention_probs", [&] {
@@ -209,20 +232,14 @@ std::string SparseAttentionImplName(SparseAttentionImpl impl) {
 torch::Tensor PatternMask(const std::vector<AttentionPattern>& head_patterns, int64_t seq_len) {
   const torch::Tensor i = torch::arange(seq_len, torch::kLong).unsqueeze(1);
   const torch::Tensor j = torch::arange(seq_len, torch::kLong).unsqueeze(0);
-  const torch::Tensor causal = j <= i;
   std::vector<torch::Tensor> heads;
-  for (const AttentionPattern p : head_patterns) {
-    torch::Tensor m = torch::zeros({seq_len, seq_len}, torch::kBool);
-    const int64_t band = PatternBandWidth(p);
-    if (band >= 0) m = m.logical_or((i - j) <= band);
-    const int64_t stride = PatternColumnStride(p, seq_len);
-    if (stride > 0) m = m.logical_or((j % stride == 0).expand({seq_len, seq_len}));
-    if (p == AttentionPattern::kGlobal) {
-      torch::Tensor columns = torch::zeros({seq_len}, torch::kBool);
-      for (const int64_t a : GlobalAnchors(seq_len)) columns[a] = true;
-      m = m.logical_or(columns.unsqueeze(0).expand({seq_len, seq_len}));
+  for (const AttentionPattern& pattern : head_patterns) {
+    const PatternAtLength p(pattern, seq_len);
+    torch::Tensor columns = torch::zeros({seq_len}, torch::kBool);
+    for (int64_t c = 0; c < seq_len; ++c) {
+      if (p.IsColumn(c)) columns[c] = true;
     }
-    heads.push_back(m.logical_and(causal));
+    heads.push_back(((i - j) <= p.band()).logical_or(columns.unsqueeze(0)).logical_and(j <= i));
   }
   return torch::stack(heads);
 }

@@ -1,4 +1,4 @@
-// Multi-head attention restricted to the sparse model's patterns (DESIGN.md section 4), as
+// Multi-head attention restricted to attention patterns (lib/model/attention_patterns.h), as
 // the original computed it (dense scores, masked) and as a kernel that computes only the
 // allowed (query, key) pairs, forward and backward.
 #ifndef ATTN_LIB_MODEL_SPARSE_ATTENTION_H_

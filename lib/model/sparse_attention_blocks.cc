@@ -56,29 +56,15 @@ ConstMapMatrix<T> DroppedProbs(const HeadSlice<T>& s, const QueryBlock& block, c
 
 }  // namespace
 
-int64_t BlockRows(AttentionPattern p) {
-  switch (p) {
-    case AttentionPattern::kLocal:
-      return 16;
-    case AttentionPattern::kWideLocal:
-      return 16;
-    case AttentionPattern::kStrided:
-      return 32;
-    case AttentionPattern::kGlobal:
-      return 64;
-  }
-  return 32;
+int64_t BlockRows(const PatternAtLength& p) {
+  if (p.band() < 0 || p.band() > 32) return 64;
+  return p.band() <= 16 ? 16 : 32;
 }
 
-HeadPlan PlanHead(AttentionPattern p, int64_t seq_len) {
+HeadPlan PlanHead(const AttentionPattern& pattern, int64_t seq_len) {
+  const PatternAtLength p(pattern, seq_len);
   HeadPlan plan;
-  plan.band = PatternBandWidth(p);
-  const int64_t stride = PatternColumnStride(p, seq_len);
-  const std::vector<int64_t> anchors =
-      p == AttentionPattern::kGlobal ? GlobalAnchors(seq_len) : std::vector<int64_t>();
-  auto is_column = [&](int64_t j) {
-    return (stride > 0 && j % stride == 0) || std::binary_search(anchors.begin(), anchors.end(), j);
-  };
+  plan.band = p.band();
   const int64_t rows = BlockRows(p);
   for (int64_t r0 = 0; r0 < seq_len; r0 += rows) {
     QueryBlock block;
@@ -87,14 +73,14 @@ HeadPlan PlanHead(AttentionPattern p, int64_t seq_len) {
     // Columns below the band (all of them without a band) that later rows may see.
     const int64_t band_begin = plan.band >= 0 ? std::max<int64_t>(0, r0 - plan.band) : block.row_end;
     for (int64_t j = 0; j < band_begin; ++j) {
-      if (is_column(j)) {
+      if (p.IsColumn(j)) {
         block.keys.push_back(j);
         block.any_later_row.push_back(1);
       }
     }
     for (int64_t j = band_begin; j < block.row_end; ++j) {
       block.keys.push_back(j);
-      block.any_later_row.push_back(is_column(j));
+      block.any_later_row.push_back(p.IsColumn(j));
     }
     block.offset = plan.size;
     plan.size += (block.row_end - block.row_begin) * static_cast<int64_t>(block.keys.size());

@@ -27,16 +27,16 @@ struct QueryBlock {
 };
 
 struct HeadPlan {
-  int64_t band = -1;  // PatternBandWidth
+  int64_t band = -1;  // PatternAtLength::band()
   std::vector<QueryBlock> blocks;
   int64_t size = 0;  // scores in the head's buffer
 };
 
 // Query rows per block for a pattern: small for the narrow bands (less wasted work in the
 // band's corners), larger where many rows share the same gathered columns.
-int64_t BlockRows(AttentionPattern p);
+int64_t BlockRows(const PatternAtLength& p);
 
-HeadPlan PlanHead(AttentionPattern p, int64_t seq_len);
+HeadPlan PlanHead(const AttentionPattern& p, int64_t seq_len);
 
 // Pointers into one (batch, head) slice: q, k, v, out and gradients are [L, D] row-major;
 // probs, keep and dscores are in the head's score-buffer layout.

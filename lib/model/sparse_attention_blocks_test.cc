@@ -8,12 +8,13 @@
 namespace attn::model::sparse_blocks {
 namespace {
 
-using P = AttentionPattern;
+const char* const kOriginalFour[] = {"local8", "strided", "global", "local16"};
 
 // The plan covers every row once, and for each row the keys it may use (causal, and in the
 // band unless the column is open to all later rows) are exactly the allowed ones.
 TEST(PlanHead, CoversExactlyTheAllowedPairs) {
-  for (P p : {P::kLocal, P::kStrided, P::kGlobal, P::kWideLocal}) {
+  for (const char* name : kOriginalFour) {
+    const AttentionPattern p = *BuiltinPattern(name);
     for (int64_t L : {1, 7, 15, 16, 17, 33, 64, 65, 300}) {
       const HeadPlan plan = PlanHead(p, L);
       int64_t next_row = 0, offset = 0;
@@ -27,7 +28,7 @@ TEST(PlanHead, CoversExactlyTheAllowedPairs) {
             const int64_t j = block.keys[c];
             if (j <= i && (block.any_later_row[c] || i - j <= plan.band)) usable.push_back(j);
           }
-          ASSERT_EQ(usable, AllowedKeys(p, i, L)) << static_cast<int>(p) << " L " << L << " row " << i;
+          ASSERT_EQ(usable, PatternAtLength(p, L).Keys(i)) << name << " L " << L << " row " << i;
         }
         next_row = block.row_end;
         offset += (block.row_end - block.row_begin) * static_cast<int64_t>(block.keys.size());
@@ -41,12 +42,13 @@ TEST(PlanHead, CoversExactlyTheAllowedPairs) {
 // Score memory and work: a small multiple of the allowed pairs, far below L^2.
 TEST(PlanHead, ComputesFewPairsBeyondTheAllowedOnes) {
   const int64_t L = 4096;
-  for (P p : {P::kLocal, P::kStrided, P::kGlobal, P::kWideLocal}) {
-    const int64_t allowed = AllowedPairCount(p, L);
+  for (const char* name : kOriginalFour) {
+    const AttentionPattern p = *BuiltinPattern(name);
+    const int64_t allowed = PatternAtLength(p, L).PairCount();
     const int64_t computed = PlanHead(p, L).size;
     EXPECT_GE(computed, allowed);
-    EXPECT_LE(computed, 3 * allowed) << static_cast<int>(p);
-    EXPECT_LT(computed, L * L / 10) << static_cast<int>(p);
+    EXPECT_LE(computed, 3 * allowed) << name;
+    EXPECT_LT(computed, L * L / 10) << name;
   }
 }
 

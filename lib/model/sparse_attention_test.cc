@@ -6,13 +6,23 @@
 
 #include "gtest/gtest.h"
 #include "lib/model/attention_patterns.h"
+#include "lib/model/head_patterns.h"
 #include "torch/torch.h"
 
 namespace attn::model {
 namespace {
 
 using P = AttentionPattern;
-const std::vector<P> kFourHeads = {P::kLocal, P::kStrided, P::kGlobal, P::kWideLocal};
+const std::vector<P> kFourHeads = {*BuiltinPattern("local8"), *BuiltinPattern("strided"), *BuiltinPattern("global"),
+                                   *BuiltinPattern("local16")};
+
+// The original's default 8-head layout.
+std::vector<P> DefaultEight() {
+  std::vector<P> patterns;
+  const std::vector<std::string> names = *DefaultHeadPatternNames(8, "");
+  for (const std::string& name : names) patterns.push_back(*BuiltinPattern(name));
+  return patterns;
+}
 
 // Row by row in double over AllowedKeys: an independent reference for both implementations.
 torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -27,7 +37,7 @@ torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor& k, con
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t i = 0; i < L; ++i) {
-        const std::vector<int64_t> keys = AllowedKeys(patterns[h], i, L);
+        const std::vector<int64_t> keys = PatternAtLength(patterns[h], L).Keys(i);
         std::vector<double> s;
         double mx = -1e300;
         for (int64_t j : keys) {
@@ -53,7 +63,7 @@ TEST(PatternMask, MatchesPatternAllows) {
     auto a = m.accessor<bool, 3>();
     for (int64_t h = 0; h < 4; ++h)
       for (int64_t i = 0; i < L; ++i)
-        for (int64_t j = 0; j < L; ++j) ASSERT_EQ(a[h][i][j], PatternAllows(kFourHeads[h], i, j, L));
+        for (int64_t j = 0; j < L; ++j) ASSERT_EQ(a[h][i][j], PatternAtLength(kFourHeads[h], L).Allows(i, j));
   }
 }
 
@@ -106,7 +116,7 @@ class KernelVsMasked : public ::testing::TestWithParam<int64_t> {};
 TEST_P(KernelVsMasked, OutputsProbabilitiesAndGradientsMatch) {
   const int64_t L = GetParam();
   torch::manual_seed(L);
-  for (const auto& patterns : {kFourHeads, *AssignHeadPatterns(8, "")}) {
+  for (const auto& patterns : {kFourHeads, DefaultEight()}) {
     const int64_t H = patterns.size();
     const auto q = torch::randn({2, H, L, 16}), k = torch::randn({2, H, L, 16}), v = torch::randn({2, H, L, 16});
     const auto w = torch::randn({2, H, L, 16});
@@ -220,9 +230,9 @@ TEST(SparseAttentionImpl, NamesRoundTrip) {
 
 TEST(SparseAttention, RejectsBadShapes) {
   const auto x = torch::randn({1, 2, 5, 4});
-  EXPECT_THROW(SparseAttention(x, x, x, {P::kLocal}, {}), c10::Error);
-  EXPECT_THROW(SparseAttention(x, x, torch::randn({1, 2, 6, 4}), {P::kLocal, P::kLocal}, {}), c10::Error);
-  EXPECT_THROW(SparseAttention(x[0], x[0], x[0], {P::kLocal, P::kLocal}, {}), c10::Error);
+  EXPECT_THROW(SparseAttention(x, x, x, {kFourHeads[0]}, {}), c10::Error);
+  EXPECT_THROW(SparseAttention(x, x, torch::randn({1, 2, 6, 4}), {kFourHeads[0], kFourHeads[0]}, {}), c10::Error);
+  EXPECT_THROW(SparseAttention(x[0], x[0], x[0], {kFourHeads[0], kFourHeads[0]}, {}), c10::Error);
 }
 
 }  // namespace

@@ -87,7 +87,7 @@ TORCH_MODULE(SparseLayer);
 class SparseModel : public LanguageModel {
  public:
   SparseModel(const SparseConfig& c, const std::vector<AttentionPattern>& patterns) : config_(c) {
-    config_.head_patterns = FormatHeadPatterns(patterns);
+    config_.head_patterns = FormatHeadPatternDigits(*c.PatternNames());
     token_embedding = register_module("token_embedding", torch::nn::Embedding(kVocabSize, c.d_model));
     pos_encoder = register_module("pos_encoder", PositionalEncoding(c.d_model, c.max_len));
     transformer_encoder = register_module("transformer_encoder", torch::nn::ModuleList());
@@ -146,9 +146,17 @@ absl::Status SparseConfig::Validate() const {
   return Patterns().status();
 }
 
+absl::StatusOr<std::vector<std::string>> SparseConfig::PatternNames() const {
+  if (!head_patterns.empty()) return ParseHeadPatternDigits(head_patterns, heads);
+  return DefaultHeadPatternNames(heads, mask_subset);
+}
+
 absl::StatusOr<std::vector<AttentionPattern>> SparseConfig::Patterns() const {
-  if (!head_patterns.empty()) return ParseHeadPatterns(head_patterns, heads);
-  return AssignHeadPatterns(heads, mask_subset);
+  absl::StatusOr<std::vector<std::string>> names = PatternNames();
+  if (!names.ok()) return names.status();
+  std::vector<AttentionPattern> patterns;
+  for (const std::string& name : *names) patterns.push_back(*BuiltinPattern(name));
+  return patterns;
 }
 
 std::map<std::string, std::string> SparseConfig::ToMetadata() const {
@@ -161,7 +169,7 @@ std::map<std::string, std::string> SparseConfig::ToMetadata() const {
                                           {"token_dropout", FormatDouble(token_dropout)},
                                           {"mask_subset", mask_subset},
                                           {"head_patterns", head_patterns}};
-  if (absl::StatusOr<std::vector<AttentionPattern>> p = Patterns(); p.ok()) m["head_patterns"] = FormatHeadPatterns(*p);
+  if (absl::StatusOr<std::vector<std::string>> p = PatternNames(); p.ok()) m["head_patterns"] = FormatHeadPatternDigits(*p);
   return m;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lib/model/attention_patterns.h"
+#include "lib/model/head_patterns.h"
 #include "lib/model/language_model.h"
 #include "lib/model/sparse_attention.h"
 
@@ -36,8 +37,10 @@ struct SparseConfig {
   // Positive sizes, heads dividing an even d_model, probabilities in [0, 1), and a head
   // assignment the patterns support.
   absl::Status Validate() const;
-  // The head patterns this config resolves to (Validate first).
+  // The head patterns this config resolves to, one per head (Validate first).
   absl::StatusOr<std::vector<AttentionPattern>> Patterns() const;
+  // Their names (built-ins), one per head.
+  absl::StatusOr<std::vector<std::string>> PatternNames() const;
   // As strings, for checkpoint metadata (head_patterns holds the resolved assignment), and back.
   std::map<std::string, std::string> ToMetadata() const;
   static absl::StatusOr<SparseConfig> FromMetadata(const std::map<std::string, std::string>& metadata);

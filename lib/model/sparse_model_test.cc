@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/model/head_patterns.h"
 #include "lib/model/sparse_attention.h"
 
 namespace attn::model {
@@ -118,7 +119,10 @@ TEST(SparseModelTest, ShapesAndAttentionFollowThePatterns) {
   const torch::Tensor logits = m->ForwardWithAttention(tokens, &attention);
   EXPECT_EQ(logits.sizes(), torch::IntArrayRef({2, 33, 256}));
   ASSERT_EQ(attention.size(), 2u);
-  const torch::Tensor allowed = PatternMask(*AssignHeadPatterns(8, ""), 33);
+  std::vector<AttentionPattern> patterns;
+  const std::vector<std::string> names = *DefaultHeadPatternNames(8, "");
+  for (const std::string& name : names) patterns.push_back(*BuiltinPattern(name));
+  const torch::Tensor allowed = PatternMask(patterns, 33);
   for (const torch::Tensor& a : attention) {
     EXPECT_EQ(a.sizes(), torch::IntArrayRef({2, 8, 33, 33}));
     EXPECT_TRUE(torch::allclose(a.sum(-1), torch::ones({2, 8, 33})));
