@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -233,8 +234,12 @@ def main():
     if a.worker:
         pytorch_worker(a)
         return
-    a.bin = os.path.abspath(a.bin)
     os.makedirs(a.work_dir, exist_ok=True)
+    # Copies of our binaries, so that a rebuild during the run does not change them.
+    for sub, name in (('tools', 'train_dense'), ('tools', 'train_sparse'), ('bench', 'blas_matmul_bin')):
+        os.makedirs(os.path.join(a.work_dir, 'bin', sub), exist_ok=True)
+        shutil.copy(os.path.join(a.bin, sub, name), os.path.join(a.work_dir, 'bin', sub, name))
+    a.bin = os.path.join(a.work_dir, 'bin')
     import torch
     with open('/proc/loadavg') as f:
         load_before = f.read().split()[0]
