@@ -1,6 +1,8 @@
 #include "lib/model/sparse_attention.h"
 
 #include <cmath>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -137,6 +139,88 @@ TEST_P(KernelVsMasked, OutputsProbabilitiesAndGradientsMatch) {
 INSTANTIATE_TEST_SUITE_P(Lengths, KernelVsMasked,
                          ::testing::Values(1, 7, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129, 257));
 
+// Random patterns of every shape the data can take (band or none, unbounded band, strides,
+// anchors), each with at least one allowed key per row (column 0 or the diagonal), so that
+// the masked softmax is defined everywhere.
+std::vector<P> RandomPatterns(uint64_t seed, int64_t count) {
+  std::mt19937_64 rng(seed);
+  const std::vector<std::optional<int64_t>> windows = {std::nullopt, 0, 1, 3, 20, 70, kUnboundedWindow};
+  const std::vector<int64_t> strides = {0, 1, 3, 10, 64};
+  std::vector<P> patterns;
+  for (int64_t h = 0; h < count; ++h) {
+    P p;
+    p.window = windows[rng() % windows.size()];
+    p.stride = strides[rng() % strides.size()];
+    for (uint64_t a = rng() % 4; a > 0; --a) p.anchors.push_back(std::uniform_real_distribution<double>(0, 1)(rng));
+    if (!p.window.has_value() && p.stride == 0) p.anchors.push_back(0.0);
+    patterns.push_back(p);
+  }
+  return patterns;
+}
+
+// Full causal attention (the dense model's) and random custom patterns, at lengths around
+// the 64-row blocks and 64-key tiles.
+class KernelVsMaskedAnyPattern : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(KernelVsMaskedAnyPattern, OutputsProbabilitiesAndGradientsMatch) {
+  const int64_t L = GetParam();
+  torch::manual_seed(100 + L);
+  const P dense = *BuiltinPattern("dense");
+  std::vector<P> mixed = {dense, kFourHeads[0], kFourHeads[2]};
+  for (const P& p : RandomPatterns(L, 5)) mixed.push_back(p);
+  for (const auto& patterns : {std::vector<P>(4, dense), mixed, RandomPatterns(7 * L, 8)}) {
+    const int64_t H = patterns.size();
+    const auto q = torch::randn({2, H, L, 16}), k = torch::randn({2, H, L, 16}), v = torch::randn({2, H, L, 16});
+    const auto w = torch::randn({2, H, L, 16});
+    const Result masked = RunAttention(SparseAttentionImpl::kMasked, q, k, v, w, patterns);
+    const Result kernel = RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns);
+    std::string at = "L " + std::to_string(L) + " patterns";
+    for (const P& p : patterns) at += " [" + DescribePattern(p) + "]";
+    ExpectClose(kernel.out, masked.out, "out " + at);
+    ExpectClose(kernel.dq, masked.dq, "dq " + at);
+    ExpectClose(kernel.dk, masked.dk, "dk " + at);
+    ExpectClose(kernel.dv, masked.dv, "dv " + at);
+    ExpectClose(kernel.probs, masked.probs, "probs " + at);
+    EXPECT_EQ(kernel.probs.masked_select(PatternMask(patterns, L).logical_not().unsqueeze(0)).abs().sum().item<float>(), 0.f) << at;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, KernelVsMaskedAnyPattern,
+                         ::testing::Values(1, 2, 7, 63, 64, 65, 127, 129, 200, 333));
+
+// Rows a pattern gives no key (before its only anchor) attend nowhere: output, probabilities
+// and gradients 0, not NaN; the rows that have keys match the naive reference.
+TEST(KernelAttention, RowsWithoutKeysAttendNowhere) {
+  torch::manual_seed(17);
+  P last_only;
+  last_only.anchors = {0.5};
+  const int64_t L = 30, anchor = 14;  // floor(0.5 * 29)
+  const auto q = torch::randn({1, 1, L, 8}, torch::kDouble), k = torch::randn({1, 1, L, 8}, torch::kDouble);
+  const auto v = torch::randn({1, 1, L, 8}, torch::kDouble);
+  const auto qg = q.clone().requires_grad_(), kg = k.clone().requires_grad_(), vg = v.clone().requires_grad_();
+  torch::Tensor probs, expected_probs;
+  const auto out = SparseAttention(qg, kg, vg, {last_only}, {}, &probs);
+  out.sum().backward();
+  const auto expected = NaiveAttention(q, k, v, {last_only}, &expected_probs);
+  using torch::indexing::Slice;
+  EXPECT_EQ(out.index({0, 0, Slice(0, anchor)}).abs().sum().item<double>(), 0.0);
+  EXPECT_LT((out.index({0, 0, Slice(anchor)}) - expected.index({0, 0, Slice(anchor)})).abs().max().item<double>(), 1e-12);
+  EXPECT_LT((probs - expected_probs).abs().max().item<double>(), 1e-12);
+  for (const auto& grad : {qg.grad(), kg.grad(), vg.grad()}) EXPECT_TRUE(torch::isfinite(grad).all().item<bool>());
+  EXPECT_EQ(qg.grad().index({0, 0, Slice(0, anchor)}).abs().sum().item<double>(), 0.0);
+}
+
+// The kernel reads host memory; tensors elsewhere are refused with a message, never read.
+TEST(KernelAttention, RefusesTensorsNotOnTheCpu) {
+  const auto x = torch::empty({1, 1, 5, 4}, torch::TensorOptions().device(torch::kMeta));
+  try {
+    SparseAttention(x, x, x, {kFourHeads[0]}, {});
+    FAIL() << "meta tensors were accepted";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("CPU only"), std::string::npos) << e.what();
+  }
+}
+
 TEST(KernelAttention, MatchesNaiveReferenceInDouble) {
   torch::manual_seed(3);
   const auto q = torch::randn({1, 4, 70, 8}, torch::kDouble), k = torch::randn({1, 4, 70, 8}, torch::kDouble);
@@ -168,6 +252,39 @@ TEST(KernelAttention, GradientsMatchFiniteDifferences) {
   for (int which = 0; which < 3; ++which) {
     const auto flat_grad = grads[which].reshape(-1);
     for (int64_t e = 0; e < inputs[which].numel(); ++e) {
+      std::vector<torch::Tensor> plus = {q.clone(), k.clone(), v.clone()}, minus = {q.clone(), k.clone(), v.clone()};
+      plus[which].view(-1)[e] += eps;
+      minus[which].view(-1)[e] -= eps;
+      const double numeric = (loss(plus[0], plus[1], plus[2]) - loss(minus[0], minus[1], minus[2])).item<double>() / (2 * eps);
+      ASSERT_NEAR(flat_grad[e].item<double>(), numeric, 1e-6) << "input " << which << " element " << e;
+    }
+  }
+}
+
+// The same for full causal attention and random patterns over several blocks and tiles.
+TEST(KernelAttention, GradientsMatchFiniteDifferencesForAnyPattern) {
+  torch::manual_seed(6);
+  const int64_t L = 70;
+  std::vector<P> patterns = {*BuiltinPattern("dense")};
+  for (const P& p : RandomPatterns(3, 2)) patterns.push_back(p);
+  const int64_t H = patterns.size();
+  const auto q = torch::randn({1, H, L, 4}, torch::kDouble), k = torch::randn({1, H, L, 4}, torch::kDouble);
+  const auto v = torch::randn({1, H, L, 4}, torch::kDouble), w = torch::randn({1, H, L, 4}, torch::kDouble);
+  SparseAttentionOptions options;
+  options.dropout = 0.2;
+  options.training = true;
+  auto loss = [&](const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& c) {
+    torch::manual_seed(98);
+    return (SparseAttention(a, b, c, patterns, options) * w).sum();
+  };
+  const auto qg = q.clone().requires_grad_(), kg = k.clone().requires_grad_(), vg = v.clone().requires_grad_();
+  loss(qg, kg, vg).backward();
+  const double eps = 1e-6;
+  const std::vector<torch::Tensor> inputs = {q, k, v}, grads = {qg.grad(), kg.grad(), vg.grad()};
+  for (int which = 0; which < 3; ++which) {
+    const auto flat_grad = grads[which].reshape(-1);
+    // Every 7th element keeps the test fast while reaching every head, block and tile.
+    for (int64_t e = 0; e < inputs[which].numel(); e += 7) {
       std::vector<torch::Tensor> plus = {q.clone(), k.clone(), v.clone()}, minus = {q.clone(), k.clone(), v.clone()};
       plus[which].view(-1)[e] += eps;
       minus[which].view(-1)[e] -= eps;
@@ -209,6 +326,30 @@ TEST(SparseAttentionDropout, OutputsKeepMeanAndVariance) {
   SparseAttentionOptions eval;
   eval.dropout = p;
   EXPECT_TRUE(torch::equal(SparseAttention(q, k, v, kFourHeads, eval).to(torch::kDouble), clean));
+}
+
+// The same statistics for full causal attention over several blocks and tiles.
+TEST(SparseAttentionDropout, DenseOutputsKeepMeanAndVariance) {
+  torch::manual_seed(12);
+  const int64_t L = 150, samples = 400;
+  const double p = 0.1;
+  const std::vector<P> dense(2, *BuiltinPattern("dense"));
+  const auto q = torch::randn({1, 2, L, 8}), k = torch::randn({1, 2, L, 8}), v = torch::randn({1, 2, L, 8});
+  torch::Tensor probs;
+  const auto clean = SparseAttention(q, k, v, dense, {}, &probs).to(torch::kDouble);
+  const auto expected_var =
+      p / (1 - p) * torch::matmul(probs.to(torch::kDouble).square(), v.to(torch::kDouble).square());
+  SparseAttentionOptions options;
+  options.dropout = p;
+  options.training = true;
+  std::vector<torch::Tensor> draws;
+  for (int64_t s = 0; s < samples; ++s) draws.push_back(SparseAttention(q, k, v, dense, options).to(torch::kDouble));
+  const auto stack = torch::stack(draws);
+  const auto mean = stack.mean(0), var = stack.var(0);
+  const double z2 = ((mean - clean).square() / (expected_var / samples)).mean().item<double>();
+  EXPECT_GT(z2, 0.8);
+  EXPECT_LT(z2, 1.25);
+  EXPECT_NEAR((var.sum() / expected_var.sum()).item<double>(), 1.0, 0.05);
 }
 
 TEST(KernelAttention, HalfPrecisionInputsAreComputedInFloat) {
