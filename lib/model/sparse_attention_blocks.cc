@@ -32,6 +32,8 @@ struct Scratch {
   std::vector<T> dropped;                 // rows x tile keys: probabilities after dropout
   std::vector<T> tile_grad;               // rows x tile keys: gradient of the scores
   std::vector<T> acc;                     // rows x dim: output or dq accumulator
+  std::vector<T> scaled_q;                // rows x dim: the block's queries / sqrt(dim)
+  std::vector<T> factor;                  // tile keys: dropout factors of one row
   std::vector<T> key_grad, value_grad;    // tile keys x dim
   std::vector<T> row_max, row_sum, row_dot;
   std::vector<uint64_t> row_key;          // dropout key per row
@@ -87,26 +89,70 @@ void ForEachTile(const HeadSlice<T>& s, const HeadPlan& plan, const QueryBlock& 
   }
 }
 
-// Scaled scores of the block's rows against a tile into scores (rows x n), with disallowed
-// pairs at -inf.
+// Sets the disallowed pairs of a tile's scores to -inf. In the band's range only the
+// causal cut (keys after the row) and the keys below the band that are not columns can be
+// disallowed; gathered columns are allowed up to the row.
 template <typename T>
-MapMatrix<T> TileScores(const HeadSlice<T>& s, const HeadPlan& plan, const QueryBlock& block, const Tile<T>& t,
-                        T* scores) {
+void MaskScores(const HeadPlan& plan, const QueryBlock& block, const Tile<T>& t, T* scores) {
   const int64_t rows = block.row_end - block.row_begin;
-  const ConstMapMatrix<T> q(s.q + block.row_begin * s.dim, rows, s.dim);
-  MapMatrix<T> S(scores, rows, t.n);
-  S.noalias() = q * ConstMapMatrix<T>(t.k, t.n, s.dim).transpose();
-  S *= s.scale;
-  if (t.needs_mask) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t i = block.row_begin + r;
-      T* row = scores + r * t.n;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t i = block.row_begin + r;
+    T* row = scores + r * t.n;
+    if (t.keys != nullptr) {
       for (int64_t c = 0; c < t.n; ++c) {
-        if (!plan.Allows(i, t.Key(c))) row[c] = kNegativeInfinity<T>;
+        if (t.keys[c] > i) row[c] = kNegativeInfinity<T>;
       }
+      continue;
+    }
+    const int64_t causal_end = std::clamp<int64_t>(i - t.first + 1, 0, t.n);
+    std::fill(row + causal_end, row + t.n, kNegativeInfinity<T>);
+    const int64_t band_start = std::clamp<int64_t>(i - plan.band - t.first, 0, causal_end);
+    const uint8_t* is_column = plan.is_column.data() + t.first;
+    for (int64_t c = 0; c < band_start; ++c) {
+      if (!is_column[c]) row[c] = kNegativeInfinity<T>;
     }
   }
+}
+
+// Scores of the block's rows (q already scaled by 1/sqrt(dim)) against a tile into scores
+// (rows x n), with disallowed pairs at -inf.
+template <typename T>
+MapMatrix<T> TileScores(const HeadSlice<T>& s, const HeadPlan& plan, const QueryBlock& block,
+                        const ConstMapMatrix<T>& scaled_q, const Tile<T>& t, T* scores) {
+  MapMatrix<T> S(scores, block.row_end - block.row_begin, t.n);
+  S.noalias() = scaled_q * ConstMapMatrix<T>(t.k, t.n, s.dim).transpose();
+  if (t.needs_mask) MaskScores(plan, block, t, scores);
   return S;
+}
+
+// The block's query rows times 1/sqrt(dim), so scores need no scaling pass.
+template <typename T>
+ConstMapMatrix<T> ScaledQueries(const HeadSlice<T>& s, const QueryBlock& block, std::vector<T>& buffer) {
+  const int64_t rows = block.row_end - block.row_begin;
+  MapMatrix<T> scaled(Sized(buffer, rows * s.dim), rows, s.dim);
+  scaled = ConstMapMatrix<T>(s.q + block.row_begin * s.dim, rows, s.dim) * s.scale;
+  return ConstMapMatrix<T>(scaled.data(), rows, s.dim);
+}
+
+// The dropout factor of each key of a tile in one row: keep_scale if kept, else 0.
+template <typename T>
+void DropFactors(const HeadSlice<T>& s, const Tile<T>& t, uint64_t row_key, T* factor) {
+  // Locals, so that the compiler sees they cannot alias factor and vectorises the loops.
+  const uint32_t threshold = s.drop_threshold;
+  const T keep = s.keep_scale;
+  if (t.keys != nullptr) {
+    for (int64_t c = 0; c < t.n; ++c) {
+      const uint32_t h = dropout_hash::PairHash(row_key, static_cast<uint32_t>(t.keys[c]));
+      factor[c] = h >= threshold ? keep : T(0);
+    }
+    return;
+  }
+  const auto first = static_cast<uint32_t>(t.first);
+  const auto n = static_cast<uint32_t>(t.n);
+  for (uint32_t c = 0; c < n; ++c) {
+    const uint32_t h = dropout_hash::PairHash(row_key, first + c);
+    factor[c] = h >= threshold ? keep : T(0);
+  }
 }
 
 // row[c] = exp(row[c] - shift), exactly 0 where row[c] is -inf (disallowed).
@@ -117,15 +163,6 @@ void ExpShifted(T* row, int64_t n, T shift, bool masked) {
     a = (a == kNegativeInfinity<T>).select(T(0), (a - shift).exp());
   } else {
     a = (a - shift).exp();
-  }
-}
-
-// Multiplies a row of probabilities by the dropout factors (0 or keep_scale) into dropped.
-template <typename T>
-void Drop(const HeadSlice<T>& s, const Tile<T>& t, uint64_t row_key, const T* row, T* dropped) {
-  for (int64_t c = 0; c < t.n; ++c) {
-    const bool keep = dropout_hash::Keep(row_key, static_cast<uint32_t>(t.Key(c)), s.drop_threshold);
-    dropped[c] = keep ? row[c] * s.keep_scale : T(0);
   }
 }
 
@@ -180,6 +217,7 @@ template <typename T>
 void ForwardBlock(const HeadSlice<T>& s, const HeadPlan& plan, const QueryBlock& block, T* out, T* lse) {
   const int64_t rows = block.row_end - block.row_begin;
   Scratch<T>& scratch = Scratch<T>::ForThread();
+  const ConstMapMatrix<T> q = ScaledQueries(s, block, scratch.scaled_q);
   MapMatrix<T> acc(Sized(scratch.acc, rows * s.dim), rows, s.dim);
   acc.setZero();
   T* row_max = Sized(scratch.row_max, rows);
@@ -191,15 +229,13 @@ void ForwardBlock(const HeadSlice<T>& s, const HeadPlan& plan, const QueryBlock&
   if (dropout) RowKeys(s, block, row_key);
   ForEachTile(s, plan, block, [&](const Tile<T>& t) {
     T* scores = Sized(scratch.scores, rows * t.n);
-    MapMatrix<T> S = TileScores(s, plan, block, t, scores);
-    T* dropped = dropout ? Sized(scratch.dropped, rows * t.n) : scores;
+    MapMatrix<T> S = TileScores(s, plan, block, q, t, scores);
+    T* factor = Sized(scratch.factor, t.n);
     for (int64_t r = 0; r < rows; ++r) {
       T* row = scores + r * t.n;
-      const T tile_max = S.row(r).maxCoeff();
-      const T new_max = std::max(row_max[r], tile_max);
+      const T new_max = std::max(row_max[r], S.row(r).maxCoeff());
       if (new_max == kNegativeInfinity<T>) {  // no allowed key for this row yet
         std::fill(row, row + t.n, T(0));
-        if (dropout) std::fill(dropped + r * t.n, dropped + (r + 1) * t.n, T(0));
         continue;
       }
       const T rescale = std::exp(row_max[r] - new_max);
@@ -207,9 +243,12 @@ void ForwardBlock(const HeadSlice<T>& s, const HeadPlan& plan, const QueryBlock&
       row_sum[r] = row_sum[r] * rescale + S.row(r).sum();
       row_max[r] = new_max;
       if (rescale != T(1)) acc.row(r) *= rescale;
-      if (dropout) Drop(s, t, row_key[r], row, dropped + r * t.n);
+      if (dropout) {  // the sum above normalises; only the output sees the dropped probabilities
+        DropFactors(s, t, row_key[r], factor);
+        for (int64_t c = 0; c < t.n; ++c) row[c] *= factor[c];
+      }
     }
-    acc.noalias() += ConstMapMatrix<T>(dropped, rows, t.n) * ConstMapMatrix<T>(t.v, t.n, s.dim);
+    acc.noalias() += S * ConstMapMatrix<T>(t.v, t.n, s.dim);
   });
   MapMatrix<T> o(out + block.row_begin * s.dim, rows, s.dim);
   for (int64_t r = 0; r < rows; ++r) {
@@ -231,7 +270,7 @@ void BackwardHead(const HeadSlice<T>& s, const HeadPlan& plan, const T* out, con
   const bool dropout = s.drop_threshold > 0;
   for (const QueryBlock& block : plan.blocks) {
     const int64_t rows = block.row_end - block.row_begin;
-    const ConstMapMatrix<T> q(s.q + block.row_begin * s.dim, rows, s.dim);
+    const ConstMapMatrix<T> q = ScaledQueries(s, block, scratch.scaled_q);
     const ConstMapMatrix<T> dO(dout + block.row_begin * s.dim, rows, s.dim);
     const ConstMapMatrix<T> o(out + block.row_begin * s.dim, rows, s.dim);
     // Softmax backward needs sum_j dP_ij P_ij per row, which is dO_i . O_i (dropout included).
@@ -243,7 +282,7 @@ void BackwardHead(const HeadSlice<T>& s, const HeadPlan& plan, const T* out, con
     dq_acc.setZero();
     ForEachTile(s, plan, block, [&](const Tile<T>& t) {
       T* probs = Sized(scratch.scores, rows * t.n);
-      MapMatrix<T> P = TileScores(s, plan, block, t, probs);
+      MapMatrix<T> P = TileScores(s, plan, block, q, t, probs);
       for (int64_t r = 0; r < rows; ++r) {
         T* row = probs + r * t.n;
         const T row_lse = lse[block.row_begin + r];
@@ -259,16 +298,15 @@ void BackwardHead(const HeadSlice<T>& s, const HeadPlan& plan, const T* out, con
       const T* z = probs;                  // the probabilities after dropout
       if (dropout) {
         T* dropped = Sized(scratch.dropped, rows * t.n);
+        T* factor = Sized(scratch.factor, t.n);
         for (int64_t r = 0; r < rows; ++r) {
+          DropFactors(s, t, row_key[r], factor);
           T* g = dS.data() + r * t.n;
           const T* p = probs + r * t.n;
           T* zr = dropped + r * t.n;
           for (int64_t c = 0; c < t.n; ++c) {
-            const T factor = dropout_hash::Keep(row_key[r], static_cast<uint32_t>(t.Key(c)), s.drop_threshold)
-                                 ? s.keep_scale
-                                 : T(0);
-            zr[c] = p[c] * factor;
-            g[c] *= factor;  // dP = dZ * factor
+            zr[c] = p[c] * factor[c];
+            g[c] *= factor[c];  // dP = dZ * factor
           }
         }
         z = dropped;
@@ -276,16 +314,17 @@ void BackwardHead(const HeadSlice<T>& s, const HeadPlan& plan, const T* out, con
       MapMatrix<T> dv_tile(Sized(scratch.value_grad, t.n * s.dim), t.n, s.dim);
       dv_tile.noalias() = ConstMapMatrix<T>(z, rows, t.n).transpose() * dO;
       AddToKeys(t, s.dim, dv_tile.data(), dv);
-      // dS = P * (dP - rowdot) * scale.
+      // dS = P * (dP - rowdot); the 1/sqrt(dim) of the scores is in the scaled q (for dk) and
+      // applied to dq at the end.
       for (int64_t r = 0; r < rows; ++r) {
-        dS.row(r) = (P.row(r).array() * (dS.row(r).array() - row_dot[r]) * s.scale).matrix();
+        dS.row(r) = (P.row(r).array() * (dS.row(r).array() - row_dot[r])).matrix();
       }
       dq_acc.noalias() += dS * k;
       MapMatrix<T> dk_tile(Sized(scratch.key_grad, t.n * s.dim), t.n, s.dim);
       dk_tile.noalias() = dS.transpose() * q;
       AddToKeys(t, s.dim, dk_tile.data(), dk);
     });
-    MapMatrix<T>(dq + block.row_begin * s.dim, rows, s.dim) = dq_acc;
+    MapMatrix<T>(dq + block.row_begin * s.dim, rows, s.dim) = dq_acc * s.scale;
   }
 }
 
@@ -294,9 +333,10 @@ void WriteProbabilities(const HeadSlice<T>& s, const HeadPlan& plan, const T* ls
   Scratch<T>& scratch = Scratch<T>::ForThread();
   for (const QueryBlock& block : plan.blocks) {
     const int64_t rows = block.row_end - block.row_begin;
+    const ConstMapMatrix<T> q = ScaledQueries(s, block, scratch.scaled_q);
     ForEachTile(s, plan, block, [&](const Tile<T>& t) {
       T* probs = Sized(scratch.scores, rows * t.n);
-      TileScores(s, plan, block, t, probs);
+      TileScores(s, plan, block, q, t, probs);
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t i = block.row_begin + r;
         if (lse[i] == kNegativeInfinity<T>) continue;
