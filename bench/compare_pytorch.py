@@ -90,7 +90,7 @@ def check_pattern_mask():
 
 
 def pytorch_worker(a):
-    """One PyTorch training run; prints {"tokens_per_s": [one per step]}."""
+    """One PyTorch training run; prints {"tokens_per_s": [...], "tokens_per_cpu_s": [...]}, one per step."""
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -121,12 +121,12 @@ def pytorch_worker(a):
                                   lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
     data = torch.from_numpy(np.fromfile(a.corpus, dtype=np.uint8).astype(np.int64))
     window = a.batch * (a.seq_len + 1)
-    rates = []
+    rates, cpu_rates = [], []
     for step in range(a.steps):
         start = (step * window) % (len(data) - window)
         chunk = data[start:start + window].view(a.batch, a.seq_len + 1)
         x, y = chunk[:, :-1], chunk[:, 1:]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.precision == 'bf16'):
             logits = model(x)
         loss = F.cross_entropy(logits.float().reshape(-1, 256), y.reshape(-1))
@@ -135,7 +135,8 @@ def pytorch_worker(a):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         rates.append(a.batch * a.seq_len / (time.perf_counter() - t0))
-    print(json.dumps({'tokens_per_s': rates}))
+        cpu_rates.append(a.batch * a.seq_len / (time.process_time() - c0))
+    print(json.dumps({'tokens_per_s': rates, 'tokens_per_cpu_s': cpu_rates}))
 
 
 def run_pytorch(a, kind, seq_len, batch, precision):
@@ -146,7 +147,16 @@ def run_pytorch(a, kind, seq_len, batch, precision):
     if returncode != 0:
         sys.exit('compare_pytorch: %s failed' % ' '.join(cmd))
     result = json.loads(out.strip().splitlines()[-1])
-    return statistics.median(result['tokens_per_s'][1:]), rss
+    return Run(statistics.median(result['tokens_per_s'][1:]),
+               statistics.median(result['tokens_per_cpu_s'][1:]), rss)
+
+
+class Run:
+    """One run's medians over its steps after the first: wall tokens/s, tokens per CPU-second
+    (all threads; robust to other load on the machine), and its peak RSS in kB."""
+
+    def __init__(self, tokens_per_s, tokens_per_cpu_s, rss_kb):
+        self.tokens_per_s, self.tokens_per_cpu_s, self.rss_kb = tokens_per_s, tokens_per_cpu_s, rss_kb
 
 
 def run_measured(cmd, stdout=False):
@@ -177,20 +187,64 @@ def run_ours(a, kind, seq_len, batch, precision, run):
            '--dropout=%g' % DROPOUT[kind], '--max_steps=%d' % a.steps, '--lr=1e-4',
            '--eval_every=0', '--eval_batches=1', '--log_every=1', '--checkpoint_every=0',
            '--threads=%d' % a.threads, '--precision=' + precision]
-    returncode, stderr, rss = run_measured(cmd)
-    if returncode != 0:
+    # The log gets one row per step; the process's CPU time read when a row appears gives
+    # each step's CPU seconds (to the 20 ms of polling, on steps of seconds).
+    err_path = output + '.stderr'
+    with open(err_path, 'w') as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    cpu_at_row = []
+    while proc.poll() is None:
+        rows = train_rows(log)
+        if len(rows) > len(cpu_at_row):
+            cpu = process_cpu_seconds(proc.pid)
+            cpu_at_row += [cpu] * (len(rows) - len(cpu_at_row))
+        time.sleep(0.02)
+    with open(err_path) as f:
+        stderr = f.read()
+    if proc.returncode != 0:
         sys.exit('compare_pytorch: %s failed:\n%s' % (' '.join(cmd), stderr[-2000:]))
+    rows = train_rows(log)
+    tokens = batch * seq_len
+    cpu_rates = [tokens / (b - a_) for a_, b in zip(cpu_at_row, cpu_at_row[1:]) if b > a_]
+    for path in (output, log, output + '.state', err_path):
+        if os.path.exists(path):
+            os.remove(path)
+    return Run(statistics.median(rows[1:]), statistics.median(cpu_rates) if cpu_rates else float('nan'),
+               peak_rss_kb(stderr))
+
+
+def train_rows(log):
+    """tokens_per_s of the train rows of a training log written so far."""
+    if not os.path.exists(log):
+        return []
     rates = []
     with open(log) as f:
         header = f.readline().rstrip('\n').split('\t')
         for line in f:
+            if not line.endswith('\n'):
+                break  # a row still being written
             row = dict(zip(header, line.rstrip('\n').split('\t')))
-            if row['split'] == 'train':
+            if row.get('split') == 'train':
                 rates.append(float(row['tokens_per_s']))
-    for path in (output, log, output + '.state'):
-        if os.path.exists(path):
-            os.remove(path)
-    return statistics.median(rates[1:]), rss
+    return rates
+
+
+def process_cpu_seconds(pid):
+    """User + system CPU seconds of a running process, all its threads."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    except OSError:
+        return float('nan')
+
+
+def peak_rss_kb(stderr):
+    """Our tools print their peak resident memory in their summary line ("... 1.2 GB peak")."""
+    m = re.search(r'peak resident memory ([0-9.]+) ([KMG])B', stderr)
+    if not m:
+        return 0
+    return float(m.group(1)) * {'K': 1, 'M': 1e3, 'G': 1e6}[m.group(2)]
 
 
 def matmul_rate(a, dtype):
@@ -241,8 +295,7 @@ def main():
         shutil.copy(os.path.join(a.bin, sub, name), os.path.join(a.work_dir, 'bin', sub, name))
     a.bin = os.path.join(a.work_dir, 'bin')
     import torch
-    with open('/proc/loadavg') as f:
-        load_before = f.read().split()[0]
+    load_before = load_average()
     print('# compare_pytorch: %s, %d cores, %d threads per side; torch %s; d_model %d, %d heads, '
           '%d layers, ff %d; %d rounds x %d steps; load average %s at the start'
           % (cpu_name(), os.cpu_count(), a.threads, torch.__version__, a.d_model, a.heads,
@@ -254,34 +307,41 @@ def main():
         seq_len, batch = int(seq_len), int(batch)
         flops = train_flops_per_token(kind, seq_len, a.d_model, a.heads, a.layers, a.ff)
         for precision in a.precisions.split(','):
-            ours, theirs, our_rss, their_rss = [], [], 0, 0
+            ours, theirs = [], []
             for run in range(a.rounds):
                 for dtype in rates:
                     rates[dtype].append(matmul_rate(a, dtype))
-                r, rss = run_ours(a, kind, seq_len, batch, precision, run)
-                ours.append(r)
-                our_rss = max(our_rss, rss)
-                r, rss = run_pytorch(a, kind, seq_len, batch, precision)
-                theirs.append(r)
-                their_rss = max(their_rss, rss)
-                print('#   %s seq %d batch %d %s round %d: ours %.0f, PyTorch %.0f tokens/s'
-                      % (kind, seq_len, batch, precision, run + 1, ours[-1], theirs[-1]), flush=True)
-            rows.append((kind, seq_len, batch, precision, statistics.median(ours),
-                         statistics.median(theirs), flops, our_rss, their_rss))
+                ours.append(run_ours(a, kind, seq_len, batch, precision, run))
+                theirs.append(run_pytorch(a, kind, seq_len, batch, precision))
+                print('#   %s seq %d batch %d %s round %d: ours %.0f tokens/s (%.0f per CPU-s), '
+                      'PyTorch %.0f (%.0f per CPU-s); load %s'
+                      % (kind, seq_len, batch, precision, run + 1, ours[-1].tokens_per_s,
+                         ours[-1].tokens_per_cpu_s, theirs[-1].tokens_per_s, theirs[-1].tokens_per_cpu_s,
+                         load_average()), flush=True)
+            rows.append((kind, seq_len, batch, precision, ours, theirs, flops))
     fp32, bf16 = statistics.median(rates['fp32']), statistics.median(rates['bf16'])
+    median = lambda runs, field: statistics.median(getattr(r, field) for r in runs)
     print()
     print('1024x1024 matmul through LibTorch, %d threads (median over the run): fp32 %.1f GFLOP/s, '
           'bf16 %.1f GFLOP/s' % (a.threads, fp32, bf16))
     print()
     print('| workload | precision (both sides) | ours tokens/s | PyTorch tokens/s | ratio | '
-          'our GFLOP/s | of fp32 matmul | of bf16 matmul | peak RSS ours / PyTorch |')
-    print('|---|---|---|---|---|---|---|---|---|')
-    for kind, seq_len, batch, precision, ours, theirs, flops, our_rss, their_rss in rows:
-        gflops = ours * flops / 1e9
+          'ours / PyTorch tokens per CPU-second | ratio | our GFLOP/s | of fp32 matmul | of bf16 matmul | '
+          'peak RSS ours / PyTorch |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    for kind, seq_len, batch, precision, ours, theirs, flops in rows:
+        o, t = median(ours, 'tokens_per_s'), median(theirs, 'tokens_per_s')
+        oc, tc = median(ours, 'tokens_per_cpu_s'), median(theirs, 'tokens_per_cpu_s')
+        gflops = o * flops / 1e9
         name = '%s seq %d batch %d%s' % (kind, seq_len, batch, ' (PyTorch masked)' if kind == 'sparse' else '')
-        print('| %s | %s | %.0f | %.0f | %.2fx | %.1f | %.2f | %.2f | %.2f / %.2f GB |'
-              % (name, precision, ours, theirs, ours / theirs, gflops, gflops / fp32, gflops / bf16,
-                 our_rss / 1e6, their_rss / 1e6))
+        print('| %s | %s | %.0f | %.0f | %.2fx | %.0f / %.0f | %.2fx | %.1f | %.2f | %.2f | %.2f / %.2f GB |'
+              % (name, precision, o, t, o / t, oc, tc, oc / tc, gflops, gflops / fp32, gflops / bf16,
+                 max(r.rss_kb for r in ours) / 1e6, max(r.rss_kb for r in theirs) / 1e6))
+
+
+def load_average():
+    with open('/proc/loadavg') as f:
+        return f.read().split()[0]
 
 
 if __name__ == '__main__':
