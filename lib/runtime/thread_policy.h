@@ -2,9 +2,9 @@
 // and `make -jN` divides the cores between its jobs instead of oversubscribing them.
 //
 // Threads that spin while they wait for each other steal the core from the thread they
-// wait for when other processes occupy the cores: a 2-thread generate took 35 times as long
-// as a 1-thread one on a loaded 2-core machine. So OpenMP threads wait passively (they sleep
-// at once), unless the user chose a wait policy. The default thread count depends only on
+// wait for when other processes occupy the cores (docs/performance.md). So OpenMP threads
+// and OpenBLAS's own threads sleep as soon as they are idle, unless the user chose a wait
+// policy. The default thread count depends only on
 // the command (cores this process may use, make's -jN), never on the load at start-up, so a
 // run stays reproducible for a given seed and command.
 #ifndef ATTN_LIB_RUNTIME_THREAD_POLICY_H_
@@ -30,10 +30,10 @@ int UsableCores();
 // DefaultThreads(UsableCores(), MakeJobs($MAKEFLAGS)).
 int DefaultThreadsHere();
 
-// Environment variables to set before the OpenMP runtime loads (it reads them only then)
-// for a process that runs `threads` threads; getenv looks the current values up. Empty
-// when nothing needs changing: one thread never waits, and a user's own OMP_WAIT_POLICY or
-// GOMP_SPINCOUNT is kept.
+// Environment variables to set before the OpenMP runtime and OpenBLAS load (they read them
+// only then) for a process that runs `threads` threads; getenv looks the current values up.
+// Empty when nothing needs changing: one thread never waits, and a user's own
+// OMP_WAIT_POLICY, GOMP_SPINCOUNT or OPENBLAS_THREAD_TIMEOUT is kept.
 std::map<std::string, std::string> ThreadEnvironment(
     int threads, const std::function<const char*(const char*)>& getenv);
 

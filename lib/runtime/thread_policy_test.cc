@@ -46,13 +46,15 @@ std::map<std::string, std::string> EnvironmentWith(int threads, std::map<std::st
 
 TEST(ThreadEnvironment, PassiveWaitingForSeveralThreads) {
   using Env = std::map<std::string, std::string>;
-  EXPECT_EQ(EnvironmentWith(2, {}), (Env{{"OMP_WAIT_POLICY", "PASSIVE"}}));
-  EXPECT_EQ(EnvironmentWith(8, {{"PATH", "/bin"}}), (Env{{"OMP_WAIT_POLICY", "PASSIVE"}}));
+  const Env passive = {{"OMP_WAIT_POLICY", "PASSIVE"}, {"OPENBLAS_THREAD_TIMEOUT", "4"}};
+  EXPECT_EQ(EnvironmentWith(2, {}), passive);
+  EXPECT_EQ(EnvironmentWith(8, {{"PATH", "/bin"}}), passive);
   // One thread never waits for another: nothing to set (and no re-exec to pay for).
   EXPECT_EQ(EnvironmentWith(1, {}), Env{});
   // The user's own choices win.
-  EXPECT_EQ(EnvironmentWith(2, {{"OMP_WAIT_POLICY", "ACTIVE"}}), Env{});
-  EXPECT_EQ(EnvironmentWith(2, {{"GOMP_SPINCOUNT", "10000"}}), Env{});
+  EXPECT_EQ(EnvironmentWith(2, {{"OMP_WAIT_POLICY", "ACTIVE"}}), (Env{{"OPENBLAS_THREAD_TIMEOUT", "4"}}));
+  EXPECT_EQ(EnvironmentWith(2, {{"GOMP_SPINCOUNT", "10000"}}), (Env{{"OPENBLAS_THREAD_TIMEOUT", "4"}}));
+  EXPECT_EQ(EnvironmentWith(2, {{"OMP_WAIT_POLICY", "ACTIVE"}, {"OPENBLAS_THREAD_TIMEOUT", "20"}}), Env{});
 }
 
 }  // namespace

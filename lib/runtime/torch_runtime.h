@@ -11,8 +11,9 @@ namespace attn::runtime {
 // this process may use divided among the jobs of a parallel make (thread_policy.h); LibTorch
 // and OpenBLAS both get it. Some settings are read by libraries only when they load, so
 // when one is missing this sets it and re-executes the binary once (a user's own setting
-// is left alone): OMP_WAIT_POLICY=PASSIVE for more than one thread (threads that spin
-// while other processes hold the cores make a tool many times slower), and
+// is left alone): OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 for more than one
+// thread (threads that spin while other processes hold the cores make a tool many times
+// slower), and
 // OPENBLAS_CORETYPE, because Debian's OpenBLAS 0.3.21 does not recognise some recent
 // AVX-512 CPUs and falls back to its slowest (Prescott) kernels: on a CPU with AVX-512 (or
 // AVX2) it gets SkylakeX (or Haswell). It then checks a matmul against a naive product

@@ -51,7 +51,7 @@ TEST(TorchRuntime, LeavesTheUsersOwnSettingAlone) {
 
 // Several threads wait passively unless the user chose otherwise; one thread sets nothing.
 TEST(TorchRuntime, ThreadsWaitPassively) {
-  const std::string clean = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u MAKEFLAGS";
+  const std::string clean = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OPENBLAS_THREAD_TIMEOUT -u MAKEFLAGS";
   std::string out = RunProbe(clean, "--threads=2");
   EXPECT_NE(out.find("threads=2\nOMP_WAIT_POLICY=PASSIVE"), std::string::npos) << out;
   out = RunProbe(clean + " OMP_WAIT_POLICY=active", "--threads=2");
