@@ -149,9 +149,13 @@ void InitTorchTool(int* argc, char*** argv, const char* usage) {
     std::exit(kExitFailure);
   }
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  VLOG(1) << BlasDescription() << ", " << at::get_num_threads() << " threads, OMP_WAIT_POLICY="
-          << (wait_policy == nullptr ? "(unset)" : wait_policy) << ", CPU: "
-          << DescribeCpuFeatures(DetectCpuFeatures());
+  VLOG(1) << BlasDescription() << ", " << at::get_num_threads() << " threads ("
+          << (gflags::GetCommandLineFlagInfoOrDie("threads").is_default
+                  ? "default: " + std::to_string(UsableCores()) + " usable cores, " +
+                        std::to_string(OtherRunningTasks()) + " other running tasks"
+                  : std::string("--threads"))
+          << "), OMP_WAIT_POLICY=" << (wait_policy == nullptr ? "(unset)" : wait_policy)
+          << ", CPU: " << DescribeCpuFeatures(DetectCpuFeatures());
 }
 
 }  // namespace attn::runtime
