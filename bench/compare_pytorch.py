@@ -1,7 +1,8 @@
 """The Python side of bench/compare_pytorch.sh: training tokens/s of our tools against the
 project's PyTorch transcription of the original modules (lib/model/testdata/original_models.py)
 on Debian's python3-torch, configured as a good user would (bf16 CPU autocast when asked,
-gradient checkpointing off, the mask of the sparse model built once, the same threads).
+gradient checkpointing off, the mask of the sparse model built once, the same threads, and
+the same passive waiting of OpenMP and OpenBLAS threads as our tools).
 
 The two sides run alternately (ours, PyTorch, ours, ...), each in a fresh process; a side's
 figure is the median over its runs of the median per-step tokens/s after the first step.
@@ -139,11 +140,19 @@ def pytorch_worker(a):
     print(json.dumps({'tokens_per_s': rates, 'tokens_per_cpu_s': cpu_rates}))
 
 
+# Our tools set these for more than one thread (lib/runtime/thread_policy.h); the PyTorch side
+# gets them too, so that neither side's threads spin while the machine is busy.
+WAIT_ENVIRONMENT = {'OMP_WAIT_POLICY': 'PASSIVE', 'OPENBLAS_THREAD_TIMEOUT': '4'}
+
+
 def run_pytorch(a, kind, seq_len, batch, precision):
     cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--kind', kind,
            '--seq_len', str(seq_len), '--batch', str(batch), '--precision', precision,
            '--steps', str(a.steps)] + model_args(a)
-    returncode, out, rss = run_measured(cmd, stdout=True)
+    env = dict(os.environ)
+    if a.threads > 1:
+        env.update({k: v for k, v in WAIT_ENVIRONMENT.items() if k not in os.environ})
+    returncode, out, rss = run_measured(cmd, stdout=True, env=env)
     if returncode != 0:
         sys.exit('compare_pytorch: %s failed' % ' '.join(cmd))
     result = json.loads(out.strip().splitlines()[-1])
@@ -159,10 +168,10 @@ class Run:
         self.tokens_per_s, self.tokens_per_cpu_s, self.rss_kb = tokens_per_s, tokens_per_cpu_s, rss_kb
 
 
-def run_measured(cmd, stdout=False):
+def run_measured(cmd, stdout=False, env=None):
     """Runs cmd; returns its exit status, its stdout (or stderr) and its peak RSS in kB."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
-                            stderr=None if stdout else subprocess.PIPE, text=True)
+                            stderr=None if stdout else subprocess.PIPE, text=True, env=env)
     text = (proc.stdout if stdout else proc.stderr).read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
