@@ -4,14 +4,13 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <string>
 #include <utility>
 
-#include "ATen/CPUGeneratorImpl.h"
 #include "ATen/Parallel.h"
 #include "absl/status/status.h"
 #include "lib/model/dropout_hash.h"
+#include "lib/model/hash_dropout.h"
 #include "lib/model/sparse_attention_blocks.h"
 #include "torch/csrc/autograd/custom_function.h"
 
@@ -101,14 +100,6 @@ void RunTasks(const std::vector<int64_t>& costs, const Fn& fn) {
   });
 }
 
-// A dropout seed from LibTorch's generator, so torch::manual_seed (and the generator state a
-// checkpointed block rewinds) reproduces the dropout decisions.
-uint64_t DropoutSeed() {
-  at::Generator generator = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  return generator.get<at::CPUGeneratorImpl>()->random64();
-}
-
 template <typename T>
 sparse_blocks::HeadSlice<T> Slice(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                   double dropout, uint64_t seed, int64_t bh) {
@@ -138,7 +129,7 @@ class SparseAttentionFunction : public torch::autograd::Function<SparseAttention
     const torch::Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
     const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2), dim = q.size(3);
     const auto plans = PlanHeads(DecodePatterns(pattern_code), seq_len);
-    const uint64_t seed = dropout > 0.0 ? DropoutSeed() : 0;
+    const uint64_t seed = dropout > 0.0 ? DrawDropoutSeed() : 0;
     torch::Tensor out = torch::empty_like(q);
     torch::Tensor lse = torch::empty({batch, heads, seq_len}, q.options());
     // Tasks: every (batch * heads + head, block).
