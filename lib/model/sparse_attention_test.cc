@@ -115,23 +115,28 @@ void ExpectClose(const torch::Tensor& a, const torch::Tensor& b, const std::stri
 class KernelVsMasked : public ::testing::TestWithParam<int64_t> {};
 
 // Every pattern (one head each, plus the default 8-head layout), batch 2, dropout off.
+// Batch 2, heads of 16, dropout off: the kernel's output, probabilities and q, k, v
+// gradients within 1e-5 of the masked computation's, and probabilities exactly zero outside
+// the pattern.
+void ExpectKernelMatchesMasked(int64_t L, const std::vector<P>& patterns, const std::string& at) {
+  const int64_t H = patterns.size();
+  const auto q = torch::randn({2, H, L, 16}), k = torch::randn({2, H, L, 16}), v = torch::randn({2, H, L, 16});
+  const auto w = torch::randn({2, H, L, 16});
+  const Result masked = RunAttention(SparseAttentionImpl::kMasked, q, k, v, w, patterns);
+  const Result kernel = RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns);
+  ExpectClose(kernel.out, masked.out, "out " + at);
+  ExpectClose(kernel.dq, masked.dq, "dq " + at);
+  ExpectClose(kernel.dk, masked.dk, "dk " + at);
+  ExpectClose(kernel.dv, masked.dv, "dv " + at);
+  ExpectClose(kernel.probs, masked.probs, "probs " + at);
+  EXPECT_EQ(kernel.probs.masked_select(PatternMask(patterns, L).logical_not().unsqueeze(0)).abs().sum().item<float>(), 0.f) << at;
+}
+
 TEST_P(KernelVsMasked, OutputsProbabilitiesAndGradientsMatch) {
   const int64_t L = GetParam();
   torch::manual_seed(L);
   for (const auto& patterns : {kFourHeads, DefaultEight()}) {
-    const int64_t H = patterns.size();
-    const auto q = torch::randn({2, H, L, 16}), k = torch::randn({2, H, L, 16}), v = torch::randn({2, H, L, 16});
-    const auto w = torch::randn({2, H, L, 16});
-    const Result masked = RunAttention(SparseAttentionImpl::kMasked, q, k, v, w, patterns);
-    const Result kernel = RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns);
-    const std::string at = "L " + std::to_string(L) + " heads " + std::to_string(H);
-    ExpectClose(kernel.out, masked.out, "out " + at);
-    ExpectClose(kernel.dq, masked.dq, "dq " + at);
-    ExpectClose(kernel.dk, masked.dk, "dk " + at);
-    ExpectClose(kernel.dv, masked.dv, "dv " + at);
-    ExpectClose(kernel.probs, masked.probs, "probs " + at);
-    // Exactly zero outside the pattern.
-    EXPECT_EQ(kernel.probs.masked_select(PatternMask(patterns, L).logical_not().unsqueeze(0)).abs().sum().item<float>(), 0.f) << at;
+    ExpectKernelMatchesMasked(L, patterns, "L " + std::to_string(L) + " heads " + std::to_string(patterns.size()));
   }
 }
 
@@ -169,19 +174,9 @@ TEST_P(KernelVsMaskedAnyPattern, OutputsProbabilitiesAndGradientsMatch) {
   std::vector<P> mixed = {dense, kFourHeads[0], kFourHeads[2]};
   for (const P& p : RandomPatterns(L, 5)) mixed.push_back(p);
   for (const auto& patterns : {std::vector<P>(4, dense), mixed, RandomPatterns(7 * L, 8)}) {
-    const int64_t H = patterns.size();
-    const auto q = torch::randn({2, H, L, 16}), k = torch::randn({2, H, L, 16}), v = torch::randn({2, H, L, 16});
-    const auto w = torch::randn({2, H, L, 16});
-    const Result masked = RunAttention(SparseAttentionImpl::kMasked, q, k, v, w, patterns);
-    const Result kernel = RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns);
     std::string at = "L " + std::to_string(L) + " patterns";
     for (const P& p : patterns) at += " [" + DescribePattern(p) + "]";
-    ExpectClose(kernel.out, masked.out, "out " + at);
-    ExpectClose(kernel.dq, masked.dq, "dq " + at);
-    ExpectClose(kernel.dk, masked.dk, "dk " + at);
-    ExpectClose(kernel.dv, masked.dv, "dv " + at);
-    ExpectClose(kernel.probs, masked.probs, "probs " + at);
-    EXPECT_EQ(kernel.probs.masked_select(PatternMask(patterns, L).logical_not().unsqueeze(0)).abs().sum().item<float>(), 0.f) << at;
+    ExpectKernelMatchesMasked(L, patterns, at);
   }
 }
 
@@ -231,50 +226,19 @@ TEST(KernelAttention, MatchesNaiveReferenceInDouble) {
   EXPECT_LT((probs - expected_probs).abs().max().item<double>(), 1e-12);
 }
 
-// Finite differences in double, with dropout on: re-seeding gives every evaluation the
-// same dropout mask, so the function is deterministic.
-TEST(KernelAttention, GradientsMatchFiniteDifferences) {
-  torch::manual_seed(5);
-  const int64_t L = 21;
-  const auto q = torch::randn({1, 4, L, 4}, torch::kDouble), k = torch::randn({1, 4, L, 4}, torch::kDouble);
-  const auto v = torch::randn({1, 4, L, 4}, torch::kDouble), w = torch::randn({1, 4, L, 4}, torch::kDouble);
-  SparseAttentionOptions options;
-  options.dropout = 0.25;
-  options.training = true;
-  auto loss = [&](const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& c) {
-    torch::manual_seed(99);
-    return (SparseAttention(a, b, c, kFourHeads, options) * w).sum();
-  };
-  const auto qg = q.clone().requires_grad_(), kg = k.clone().requires_grad_(), vg = v.clone().requires_grad_();
-  loss(qg, kg, vg).backward();
-  const double eps = 1e-6;
-  const std::vector<torch::Tensor> inputs = {q, k, v}, grads = {qg.grad(), kg.grad(), vg.grad()};
-  for (int which = 0; which < 3; ++which) {
-    const auto flat_grad = grads[which].reshape(-1);
-    for (int64_t e = 0; e < inputs[which].numel(); ++e) {
-      std::vector<torch::Tensor> plus = {q.clone(), k.clone(), v.clone()}, minus = {q.clone(), k.clone(), v.clone()};
-      plus[which].view(-1)[e] += eps;
-      minus[which].view(-1)[e] -= eps;
-      const double numeric = (loss(plus[0], plus[1], plus[2]) - loss(minus[0], minus[1], minus[2])).item<double>() / (2 * eps);
-      ASSERT_NEAR(flat_grad[e].item<double>(), numeric, 1e-6) << "input " << which << " element " << e;
-    }
-  }
-}
-
-// The same for full causal attention and random patterns over several blocks and tiles.
-TEST(KernelAttention, GradientsMatchFiniteDifferencesForAnyPattern) {
-  torch::manual_seed(6);
-  const int64_t L = 70;
-  std::vector<P> patterns = {*BuiltinPattern("dense")};
-  for (const P& p : RandomPatterns(3, 2)) patterns.push_back(p);
+// The q, k, v gradients of sum(attention * w) against central finite differences in double,
+// with dropout on: re-seeding gives every evaluation the same dropout mask, so the function
+// is deterministic. Checks every `step`-th element of each input.
+void ExpectGradientsMatchFiniteDifferences(int64_t L, const std::vector<P>& patterns, double dropout,
+                                           int64_t step) {
   const int64_t H = patterns.size();
   const auto q = torch::randn({1, H, L, 4}, torch::kDouble), k = torch::randn({1, H, L, 4}, torch::kDouble);
   const auto v = torch::randn({1, H, L, 4}, torch::kDouble), w = torch::randn({1, H, L, 4}, torch::kDouble);
   SparseAttentionOptions options;
-  options.dropout = 0.2;
+  options.dropout = dropout;
   options.training = true;
   auto loss = [&](const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& c) {
-    torch::manual_seed(98);
+    torch::manual_seed(99);
     return (SparseAttention(a, b, c, patterns, options) * w).sum();
   };
   const auto qg = q.clone().requires_grad_(), kg = k.clone().requires_grad_(), vg = v.clone().requires_grad_();
@@ -283,8 +247,7 @@ TEST(KernelAttention, GradientsMatchFiniteDifferencesForAnyPattern) {
   const std::vector<torch::Tensor> inputs = {q, k, v}, grads = {qg.grad(), kg.grad(), vg.grad()};
   for (int which = 0; which < 3; ++which) {
     const auto flat_grad = grads[which].reshape(-1);
-    // Every 7th element keeps the test fast while reaching every head, block and tile.
-    for (int64_t e = 0; e < inputs[which].numel(); e += 7) {
+    for (int64_t e = 0; e < inputs[which].numel(); e += step) {
       std::vector<torch::Tensor> plus = {q.clone(), k.clone(), v.clone()}, minus = {q.clone(), k.clone(), v.clone()};
       plus[which].view(-1)[e] += eps;
       minus[which].view(-1)[e] -= eps;
@@ -294,24 +257,37 @@ TEST(KernelAttention, GradientsMatchFiniteDifferencesForAnyPattern) {
   }
 }
 
+TEST(KernelAttention, GradientsMatchFiniteDifferences) {
+  torch::manual_seed(5);
+  ExpectGradientsMatchFiniteDifferences(21, kFourHeads, 0.25, 1);
+}
+
+// Full causal attention and random patterns over several blocks and tiles; every 7th
+// element keeps the test fast while reaching every head, block and tile.
+TEST(KernelAttention, GradientsMatchFiniteDifferencesForAnyPattern) {
+  torch::manual_seed(6);
+  std::vector<P> patterns = {*BuiltinPattern("dense")};
+  for (const P& p : RandomPatterns(3, 2)) patterns.push_back(p);
+  ExpectGradientsMatchFiniteDifferences(70, patterns, 0.2, 7);
+}
+
 // With dropout p, out = sum_c P_c m_c / (1-p) v_c with m_c ~ Bernoulli(1-p): its mean is
-// the output without dropout and its variance p/(1-p) sum_c P_c^2 v_c^2.
-TEST(SparseAttentionDropout, OutputsKeepMeanAndVariance) {
-  torch::manual_seed(11);
-  const int64_t L = 40, samples = 400;
-  const double p = 0.3;
-  const auto q = torch::randn({1, 4, L, 8}), k = torch::randn({1, 4, L, 8}), v = torch::randn({1, 4, L, 8});
+// the output without dropout and its variance p/(1-p) sum_c P_c^2 v_c^2. Checks both over
+// `samples` draws of every implementation given; returns the output without dropout.
+torch::Tensor ExpectDropoutMeanAndVariance(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                           const std::vector<P>& patterns, double p, int64_t samples,
+                                           const std::vector<SparseAttentionImpl>& impls) {
   torch::Tensor probs;
-  const auto clean = SparseAttention(q, k, v, kFourHeads, {}, &probs).to(torch::kDouble);
+  const auto clean = SparseAttention(q, k, v, patterns, {}, &probs).to(torch::kDouble);
   const auto expected_var =
       p / (1 - p) * torch::matmul(probs.to(torch::kDouble).square(), v.to(torch::kDouble).square());
-  for (const auto impl : {SparseAttentionImpl::kKernel, SparseAttentionImpl::kMasked}) {
+  for (const auto impl : impls) {
     SparseAttentionOptions options;
     options.impl = impl;
     options.dropout = p;
     options.training = true;
     std::vector<torch::Tensor> draws;
-    for (int64_t s = 0; s < samples; ++s) draws.push_back(SparseAttention(q, k, v, kFourHeads, options).to(torch::kDouble));
+    for (int64_t s = 0; s < samples; ++s) draws.push_back(SparseAttention(q, k, v, patterns, options).to(torch::kDouble));
     const auto stack = torch::stack(draws);
     const auto mean = stack.mean(0), var = stack.var(0);
     // Mean: standardised errors have mean square about 1.
@@ -322,6 +298,16 @@ TEST(SparseAttentionDropout, OutputsKeepMeanAndVariance) {
     const double ratio = (var.sum() / expected_var.sum()).item<double>();
     EXPECT_NEAR(ratio, 1.0, 0.05) << static_cast<int>(impl);
   }
+  return clean;
+}
+
+TEST(SparseAttentionDropout, OutputsKeepMeanAndVariance) {
+  torch::manual_seed(11);
+  const int64_t L = 40;
+  const double p = 0.3;
+  const auto q = torch::randn({1, 4, L, 8}), k = torch::randn({1, 4, L, 8}), v = torch::randn({1, 4, L, 8});
+  const auto clean = ExpectDropoutMeanAndVariance(q, k, v, kFourHeads, p, 400,
+                                                  {SparseAttentionImpl::kKernel, SparseAttentionImpl::kMasked});
   // Without training, dropout is off: the output is the clean one.
   SparseAttentionOptions eval;
   eval.dropout = p;
@@ -331,25 +317,10 @@ TEST(SparseAttentionDropout, OutputsKeepMeanAndVariance) {
 // The same statistics for full causal attention over several blocks and tiles.
 TEST(SparseAttentionDropout, DenseOutputsKeepMeanAndVariance) {
   torch::manual_seed(12);
-  const int64_t L = 150, samples = 400;
-  const double p = 0.1;
-  const std::vector<P> dense(2, *BuiltinPattern("dense"));
+  const int64_t L = 150;
   const auto q = torch::randn({1, 2, L, 8}), k = torch::randn({1, 2, L, 8}), v = torch::randn({1, 2, L, 8});
-  torch::Tensor probs;
-  const auto clean = SparseAttention(q, k, v, dense, {}, &probs).to(torch::kDouble);
-  const auto expected_var =
-      p / (1 - p) * torch::matmul(probs.to(torch::kDouble).square(), v.to(torch::kDouble).square());
-  SparseAttentionOptions options;
-  options.dropout = p;
-  options.training = true;
-  std::vector<torch::Tensor> draws;
-  for (int64_t s = 0; s < samples; ++s) draws.push_back(SparseAttention(q, k, v, dense, options).to(torch::kDouble));
-  const auto stack = torch::stack(draws);
-  const auto mean = stack.mean(0), var = stack.var(0);
-  const double z2 = ((mean - clean).square() / (expected_var / samples)).mean().item<double>();
-  EXPECT_GT(z2, 0.8);
-  EXPECT_LT(z2, 1.25);
-  EXPECT_NEAR((var.sum() / expected_var.sum()).item<double>(), 1.0, 0.05);
+  ExpectDropoutMeanAndVariance(q, k, v, std::vector<P>(2, *BuiltinPattern("dense")), 0.1, 400,
+                               {SparseAttentionImpl::kKernel});
 }
 
 TEST(KernelAttention, HalfPrecisionInputsAreComputedInFloat) {
