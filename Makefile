@@ -14,23 +14,26 @@ build: setup
 # Only what the pipeline runs (the tests need not be built for it).
 tools: setup
 	$(BAZEL) build //tools:tokenize //tools:enwik8_fetch //tools:train_dense //tools:train_sparse \
-	    //tools:dump_attention //tools:head_metrics //tools:kmeans //tools:silhouette //tools:generate
+	    //tools:dump_attention //tools:head_metrics //tools:kmeans //tools:silhouette //tools:ward \
+	    //tools:generate
 
 test: setup
 	@bash scripts/run_tests.sh
 
 # The main job: the whole pipeline on the built-in corpus (testdata/corpus.xml) with small
-# models sized for a 2-core CPU, into out/demo/.
+# models sized for a 2-core CPU, into out/demo/. Make variables of scripts/pipeline.mk pass
+# through (K=4, TRAIN_THREADS=1, NUM_SEQS=...); a changed setting redoes what it changes.
 # The sparse original starts far off (N(0,1) embeddings times sqrt(d), tied to the output:
 # about 1400 nats), so it gets more of the budget.
-DEMO_STEPS ?= 800
+# The model and recipe are scripts/demo.flags (800 steps); DEMO_STEPS=N trains the dense
+# model for N.
+DEMO_STEPS ?=
 DEMO_SPARSE_STEPS ?= 1200
-DEMO_MODEL := --d_model=128 --layers=2 --ff=256 --seq_len=128 --batch_size=16 --lr=2e-3 \
-    --warmup_steps=50 --eval_every=100 --eval_batches=20 --epochs=1000
+DEMO_MODEL := --flagfile=scripts/demo.flags
 demo: tools
 	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/demo \
-	    DENSE_FLAGS="$(DEMO_MODEL) --heads=4 --max_steps=$(DEMO_STEPS)" \
-	    SPARSE_FLAGS="$(DEMO_MODEL) --heads=8 --max_steps=$(DEMO_SPARSE_STEPS)"
+	    FLAGS_dense="$(DEMO_MODEL) --heads=4 $(if $(DEMO_STEPS),--max_steps=$(DEMO_STEPS))" \
+	    FLAGS_sparse="$(DEMO_MODEL) --heads=8 --max_steps=$(DEMO_SPARSE_STEPS)"
 
 # The same pipeline on the real enwik8 (fetched first, into data/): PRESET=paper is the
 # original's configuration (a GPU-class job); PRESET=cpu finishes on a laptop CPU in a few hours.
@@ -38,13 +41,10 @@ PRESET ?= paper
 ENWIK8_paper := --preset=paper
 ENWIK8_cpu := --d_model=256 --heads=8 --layers=4 --ff=1024 --seq_len=256 --batch_size=16 \
     --max_steps=10000 --eval_every=1000 --eval_batches=50
-ENWIK8_SEQ_paper := 1024
-ENWIK8_SEQ_cpu := 256
 enwik8: tools
 	$(BIN)/enwik8_fetch --output=data/enwik8
 	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/enwik8-$(PRESET) CORPUS=data/enwik8 \
-	    DENSE_FLAGS="$(ENWIK8_$(PRESET))" SPARSE_FLAGS="$(ENWIK8_$(PRESET))" \
-	    NUM_SEQS=10 SEQ_LEN=$(ENWIK8_SEQ_$(PRESET))
+	    FLAGS_dense="$(ENWIK8_$(PRESET))" FLAGS_sparse="$(ENWIK8_$(PRESET))" NUM_SEQS=10
 
 clean:
 	rm -rf out
@@ -57,3 +57,10 @@ FIG_K ?= 4
 .PHONY: figures
 figures: setup
 	@bash scripts/figures.sh $(FIG_METRICS) $(FIG_DIR) $(FIG_K)
+
+# libFuzzer (clang, ASan, UBSan) on every target of fuzz/BUILD for FUZZ_S seconds each;
+# findings are kept in out/fuzz/findings/. See fuzz/fuzz.sh.
+FUZZ_S ?= 60
+.PHONY: fuzz
+fuzz: setup
+	@FUZZ_S=$(FUZZ_S) bash fuzz/fuzz.sh

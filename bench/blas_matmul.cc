@@ -7,6 +7,8 @@
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
 #include "torch/torch.h"
+#include "tools/tool_main.h"
+#include "tools/torch_main.h"
 
 DEFINE_bool(startup, true, "run the start-up routine (fast BLAS kernels) first");
 DEFINE_int32(n, 1024, "matrix size");
@@ -23,9 +25,9 @@ int main(int argc, char** argv) {
   }
   const char* usage = "blas_matmul [--startup=false] [--n=1024] [--dtype=fp32|bf16] [--threads=N]";
   if (startup) {
-    attn::runtime::InitTorchTool(&argc, &argv, usage);
+    attn::tools::InitTorchMain(&argc, &argv, usage);
   } else {
-    attn::runtime::InitTool(&argc, &argv, usage);
+    attn::tools::InitMain(&argc, &argv, usage);
     at::set_num_threads(attn::runtime::Threads());
   }
   if (FLAGS_dtype != "fp32" && FLAGS_dtype != "bf16") {

@@ -10,6 +10,7 @@
 #include "lib/analysis/silhouette.h"
 #include "lib/analysis/ward.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_int32(n, 20000, "points");
 DEFINE_int32(k, 4, "clusters");
@@ -24,7 +25,7 @@ double Since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv, "clustering [--n=20000] [--k=4] [--threads=N]");
+  attn::tools::InitMain(&argc, &argv, "clustering [--n=20000] [--k=4] [--threads=N]");
   using attn::analysis::Points;
   std::mt19937_64 rng(42);
   std::normal_distribution<double> g;
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   std::printf("n=%d, 3 features, k=%d, %d threads\n", FLAGS_n, FLAGS_k, threads);
 
   auto start = std::chrono::steady_clock::now();
-  attn::analysis::KMeansOptions o;
+  attn::analysis::KMeansParams o;
   o.k = FLAGS_k;
   absl::StatusOr<attn::analysis::KMeansResult> km = attn::analysis::KMeans(x, o);
   if (!km.ok()) return attn::runtime::Fail(km.status());

@@ -23,6 +23,7 @@
 #include "lib/study/cluster_attention.h"
 #include "lib/study/derive_patterns.h"
 #include "lib/study/planted_attention.h"
+#include "tools/tool_main.h"
 
 DEFINE_int32(layers, 12, "layers per record");
 DEFINE_int32(heads, 8, "heads per layer");
@@ -68,7 +69,7 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv, "derive_patterns [--sequences=10] [--threads=N]");
+  attn::tools::InitMain(&argc, &argv, "derive_patterns [--sequences=10] [--threads=N]");
   using attn::runtime::Progress;
   const int threads = attn::runtime::Threads();
   const int64_t n = FLAGS_length, matrices = int64_t{FLAGS_layers} * FLAGS_heads;

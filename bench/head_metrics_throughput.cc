@@ -18,6 +18,7 @@
 #include "lib/io/npy.h"
 #include "lib/runtime/progress.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_int32(layers, 12, "layers per record");
 DEFINE_int32(heads, 8, "heads per layer");
@@ -25,7 +26,7 @@ DEFINE_int32(length, 1024, "sequence length L");
 DEFINE_int32(sequences, 4, "records streamed");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv, "head_metrics_throughput [--sequences=4] [--threads=N]");
+  attn::tools::InitMain(&argc, &argv, "head_metrics_throughput [--sequences=4] [--threads=N]");
   const int64_t n = FLAGS_length, matrices = int64_t{FLAGS_layers} * FLAGS_heads;
   const std::vector<int64_t> shape = {FLAGS_layers, FLAGS_heads, n, n};
   std::vector<float> record(static_cast<size_t>(matrices * n * n), 0.0f);
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
   });
   FILE* in = fdopen(fds[0], "rb");
   attn::io::NpyStreamReader reader(in, "pipe");
-  attn::analysis::HeadMetricsOptions options;
+  attn::analysis::MeasureOptions options;
   options.threads = attn::runtime::Threads();
   // CPU time as well as wall time: on a shared machine the wall time mostly measures the
   // neighbours. The CPU time includes the writer thread's share of the pipe copies.

@@ -14,6 +14,7 @@
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
 #include "torch/torch.h"
+#include "tools/torch_main.h"
 
 DEFINE_int64(d_model, 256, "model width");
 DEFINE_int64(heads, 8, "heads");
@@ -46,7 +47,7 @@ double StepSeconds(LanguageModel& model, int64_t batch, int64_t seq_len) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTorchTool(&argc, &argv, "model_step: forward+backward tokens/s of the dense and sparse models");
+  attn::tools::InitTorchMain(&argc, &argv, "model_step: forward+backward tokens/s of the dense and sparse models");
   struct Case {
     std::string name;
     int64_t batch, seq_len;

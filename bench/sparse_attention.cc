@@ -19,6 +19,7 @@
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
 #include "torch/torch.h"
+#include "tools/torch_main.h"
 
 DEFINE_string(lengths, "256,512,1024,2048,4096", "comma-separated sequence lengths");
 DEFINE_int64(masked_max_len, 2048,
@@ -89,7 +90,7 @@ Timing TimeLayer(SparseAttentionImpl impl, int64_t seq_len,
 }  // namespace
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTorchTool(&argc, &argv,
+  attn::tools::InitTorchMain(&argc, &argv,
                                "sparse_attention [--lengths=256,...] [--masked_max_len=2048] "
                                "[--projections] [--threads=N]");
   std::vector<int64_t> lengths;
@@ -102,17 +103,17 @@ int main(int argc, char** argv) {
   }
   attn::model::SparseConfig config;
   config.heads = FLAGS_heads;
-  absl::StatusOr<std::vector<std::string>> names = config.PatternNames();
-  absl::StatusOr<std::vector<attn::model::AttentionPattern>> patterns = config.Patterns();
+  const auto resolved = config.ResolvedPatterns();
+  if (!resolved.ok()) return attn::runtime::Fail(resolved.status());
+  std::vector<attn::model::AttentionPattern> patterns = resolved->Layer(0);
+  std::string layout = attn::model::FormatHeadPatternDigits(resolved->LayerNames(0));
   if (!FLAGS_pattern.empty()) {
     const auto pattern = attn::model::BuiltinPattern(FLAGS_pattern);
     if (!pattern.has_value()) return attn::runtime::UsageError("--pattern=" + FLAGS_pattern + " is not a built-in");
-    names = std::vector<std::string>(FLAGS_heads, FLAGS_pattern);
-    patterns = std::vector<attn::model::AttentionPattern>(FLAGS_heads, *pattern);
+    patterns.assign(FLAGS_heads, *pattern);
+    layout = FLAGS_pattern;
   }
-  if (!patterns.ok()) return attn::runtime::Fail(patterns.status());
   torch::nn::Linear qkv(FLAGS_d_model, 3 * FLAGS_d_model), out_proj(FLAGS_d_model, FLAGS_d_model);
-  std::string layout = FLAGS_pattern.empty() ? attn::model::FormatHeadPatternDigits(*names) : FLAGS_pattern;
   std::printf("%s fwd+bwd, batch %ld, d_model %ld, %ld heads (%s), dropout %.2f, %d threads\n\n",
               FLAGS_projections ? "layer (with projections)" : "attention", FLAGS_batch,
               FLAGS_d_model, FLAGS_heads, layout.c_str(), FLAGS_dropout, at::get_num_threads());
@@ -122,12 +123,12 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|\n");
   for (const int64_t L : lengths) {
     int64_t allowed = 0;
-    for (const auto& p : *patterns) allowed += attn::model::PatternAtLength(p, L).PairCount();
+    for (const auto& p : patterns) allowed += attn::model::PatternAtLength(p, L).PairCount();
     const double causal = static_cast<double>(FLAGS_heads) * L * (L + 1) / 2;
-    const Timing kernel = TimeLayer(SparseAttentionImpl::kKernel, L, *patterns, qkv, out_proj);
+    const Timing kernel = TimeLayer(SparseAttentionImpl::kKernel, L, patterns, qkv, out_proj);
     char masked_ms[64] = "skipped", speedup[32] = "-";
     if (L <= FLAGS_masked_max_len) {
-      const Timing masked = TimeLayer(SparseAttentionImpl::kMasked, L, *patterns, qkv, out_proj);
+      const Timing masked = TimeLayer(SparseAttentionImpl::kMasked, L, patterns, qkv, out_proj);
       std::snprintf(masked_ms, sizeof masked_ms, "%.0f (%.0f)", masked.wall_s * 1e3, masked.cpu_s * 1e3);
       std::snprintf(speedup, sizeof speedup, "%.1fx", masked.wall_s / kernel.wall_s);
     }

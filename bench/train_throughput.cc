@@ -10,12 +10,15 @@
 #include "lib/data/batches.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/sparse_model.h"
+#include "lib/runtime/precision.h"
 #include "lib/runtime/progress.h"
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
 #include "lib/train/optimizer.h"
-#include "lib/train/trainer.h"
+#include "lib/train/train_step.h"
+#include "lib/train/train_summary.h"
 #include "torch/torch.h"
+#include "tools/torch_main.h"
 
 DEFINE_int32(steps, 5, "timed optimizer steps per configuration (after one untimed)");
 DEFINE_int64(d_model, 256, "model width");
@@ -25,7 +28,7 @@ DEFINE_int64(ff, 1024, "feed-forward size");
 
 namespace {
 
-using attn::train::Precision;
+using attn::runtime::Precision;
 
 struct Case {
   std::string kind;
@@ -75,7 +78,7 @@ double TokensPerSecond(const Case& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTorchTool(&argc, &argv, "train_throughput [--steps=5] [--threads=2]");
+  attn::tools::InitTorchMain(&argc, &argv, "train_throughput [--steps=5] [--threads=2]");
   std::printf("d_model %ld, layers %ld, heads %ld, ff %ld, %d threads\n", FLAGS_d_model, FLAGS_layers,
               FLAGS_heads, FLAGS_ff, at::get_num_threads());
   std::printf("%-7s %7s %5s %9s %12s\n", "model", "seq_len", "batch", "precision", "tokens/s");

@@ -38,3 +38,24 @@ print('single restarts: min %.10f max %.10f' % (min(single), max(single)))
 km = KMeans(n_clusters=4, n_init=10, random_state=0).fit(Xs)
 print('kmeans k=4 random_state=0 silhouette %.10f' % silhouette_score(Xs, km.labels_))
 print('centroids (original units)', StandardScaler().fit(X).inverse_transform(km.cluster_centers_))
+
+print('# Jensen-Shannon distance (silhouette/ward --distance=js): the profiles of')
+print('# lib/analysis/dissimilarity_test.cc and ward_test.cc, rows normalised to sum 1')
+from scipy.cluster.hierarchy import cut_tree
+from scipy.spatial.distance import jensenshannon, squareform
+P = np.array([[0.7, 0.2, 0.1, 0, 0], [0.6, 0.3, 0.1, 0, 0], [0.1, 0.1, 0.1, 0.2, 0.5],
+              [0.05, 0.05, 0.2, 0.2, 0.5], [0.4, 0.4, 0.4, 0.4, 0.4], [1, 0, 0, 0, 0]])
+n = len(P)
+D = np.array([[jensenshannon(P[i], P[j], base=2) for j in range(n)] for i in range(n)])
+np.fill_diagonal(D, 0)
+print('js distances (upper triangle, row by row):')
+for i in range(n):
+    print(' '.join('%.15f' % D[i, j] for j in range(i + 1, n)))
+Zjs = ward(squareform(D, checks=False))
+print('ward linkage of the js distances (a, b, distance, size):')
+for a, b, d, size in Zjs:
+    print(int(a), int(b), '%.15f' % d, int(size))
+for k in range(2, 5):
+    labels = cut_tree(Zjs, n_clusters=k).ravel()
+    print('k', k, 'labels', ''.join(map(str, labels)),
+          'silhouette %.15f' % silhouette_score(D, labels, metric='precomputed'))

@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
 # Renders the analysis figures as PNG and SVG from a head_metrics CSV: the silhouette
-# sweep (Ward, k = 2..8) with k highlighted, the heads in metric space coloured by
-# k-means cluster, and a layer x head heat map per metric.
+# sweep (Ward, k = 2..8) with the chosen k highlighted, the heads in metric space coloured
+# by Ward cluster at that k, and a layer x head heat map per metric (head_metrics
+# --list_metrics names them and their units).
 #   scripts/figures.sh [METRICS_CSV] [OUT_DIR] [K]
-# Defaults: the original work's testdata/analysis/seed_head_metrics.csv, out/figures, 4.
+# Defaults: the original work's testdata/analysis/seed_head_metrics.csv, out/figures, and
+# K = best (the best Ward silhouette; the original chose 4 by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 metrics=${1:-testdata/analysis/seed_head_metrics.csv}
 out=${2:-out/figures}
-k=${3:-4}
-bazel build -c opt //tools:kmeans //tools:silhouette >&2
+k=${3:-best}
+bazel build -c opt //tools:head_metrics //tools:silhouette //tools:ward >&2
 bin=bazel-bin/tools
 mkdir -p "$out"
-rows=$(($(wc -l < "$metrics") - 1))
-k_max=$((rows - 1 < 8 ? rows - 1 : 8))  # silhouette needs k <= rows - 1
-"$bin/silhouette" --k_min=2 --k_max="$k_max" --algorithm=ward --input="$metrics" --output="$out/silhouette.tsv"
-"$bin/kmeans" --k="$k" --input="$metrics" --output="$out/clusters.csv" --centroids="$out/centroids.csv"
+"$bin/silhouette" --k_min=2 --k_max=8 --algorithm=ward --input="$metrics" --output="$out/silhouette.tsv"
+"$bin/ward" --k="$k" --input="$metrics" --output="$out/clusters.csv" --centroids="$out/centroids.csv"
+chosen=$(tail -n +2 "$out/clusters.csv" | awk -F, '{ print $NF }' | sort -un | wc -l)
 for ext in png svg; do
-  gnuplot -e "infile='$out/silhouette.tsv'; outfile='$out/silhouette.$ext'; chosen=$k" scripts/silhouette.gp
-  gnuplot -e "infile='$out/clusters.csv'; outfile='$out/metric_space.$ext'" scripts/metric_space.gp
-  for metric in entropy sparsity distance; do
-    gnuplot -e "infile='$metrics'; metric='$metric'; outfile='$out/heatmap_$metric.$ext'" scripts/heatmap.gp
-  done
+  gnuplot -e "infile='$out/silhouette.tsv'; outfile='$out/silhouette.$ext'; chosen=$chosen" scripts/silhouette.gp
+  while IFS=$'\t' read -r metric unit definition; do
+    # Columns the CSV does not have (the position scores without --tokens) are skipped.
+    head -1 "$metrics" | tr ',' '\n' | grep -qx "$metric" || continue
+    gnuplot -e "infile='$metrics'; metric='$metric'; unit='$unit'; outfile='$out/heatmap_$metric.$ext'" scripts/heatmap.gp
+    case $metric in distance) xunit=$unit ;; entropy) yunit=$unit ;; esac
+  done < <("$bin/head_metrics" --list_metrics --tokens=/dev/null)  # every metric
+  gnuplot -e "infile='$out/clusters.csv'; outfile='$out/metric_space.$ext'; xunit='$xunit'; yunit='$yunit'; algorithm='Ward'" scripts/metric_space.gp
 done
 echo "figures: wrote $(ls "$out" | tr '\n' ' ')to $out" >&2

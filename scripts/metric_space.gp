@@ -1,9 +1,17 @@
 # The heads in metric space: entropy against mean attention distance (log scale when
 # every distance is positive), coloured by cluster, each point labelled L{layer}H{head}.
 #   gnuplot -e "infile='clusters.csv'; outfile='metric_space.png'" scripts/metric_space.gp
-# infile: kmeans output (CSV with layer, head, entropy, distance, cluster columns).
+# infile: a clustering tool's output (CSV with layer, head, the two metrics, cluster).
+# Optional: xmetric, ymetric (default distance, entropy), xunit, yunit (their units, as
+# `head_metrics --list_metrics` prints them), algorithm (named in the title, e.g. "Ward").
 # Heads of one cluster sit close together, so labels go on the side of each point with
 # fewer neighbours and are pushed apart vertically, with a leader line when moved.
+if (!exists("xmetric")) xmetric = "distance"
+if (!exists("ymetric")) ymetric = "entropy"
+if (!exists("xunit")) xunit = ""
+if (!exists("yunit")) yunit = ""
+if (!exists("algorithm")) algorithm = ""
+here = ARG0[1:strstrt(ARG0, "metric_space.gp") - 1]
 if (outfile[strlen(outfile)-3:] eq ".svg") {
   set terminal svg size 1200,900 dynamic font "DejaVu Sans,14"
 } else {
@@ -12,8 +20,8 @@ if (outfile[strlen(outfile)-3:] eq ".svg") {
 set output outfile
 set datafile separator ","
 set datafile columnheaders
-stats infile using "distance" nooutput name "D"
-stats infile using "entropy" nooutput name "E"
+stats infile using xmetric nooutput name "D"
+stats infile using ymetric nooutput name "E"
 stats infile using "cluster" nooutput name "K"
 logx = D_min > 0
 ux(d) = logx ? log10(d) : d
@@ -22,7 +30,7 @@ N = int(D_records)
 array U[N]
 array Y[N]
 array T[N]
-stats infile using (i = int($0) + 1, U[i] = ux(column("distance")), Y[i] = column("entropy"), \
+stats infile using (i = int($0) + 1, U[i] = ux(column(xmetric)), Y[i] = column(ymetric), \
                     T[i] = sprintf("L%dH%d", column("layer"), column("head")), 0) nooutput
 
 # Axis ranges with margins; label sizes in axis units (about 7 px a character, 14 px a line
@@ -81,14 +89,16 @@ do for [i=1:N] {
         nohead lw 0.5 lc rgb "#999999" back
   }
 }
-if (logx) { set logscale x; set xlabel "mean attention distance (tokens, log scale)" } \
-else { set xlabel "mean attention distance (tokens)" }
+units(u, log) = u eq "" ? (log ? " (log scale)" : "") : sprintf(" (%s%s)", u, log ? ", log scale" : "")
+set xlabel xmetric.units(xunit, logx) noenhanced
+set ylabel ymetric.units(yunit, 0) noenhanced
+if (logx) { set logscale x; call here."log_tics.gp" "x" sprintf("%.17g", xu(u_lo)) sprintf("%.17g", xu(u_hi)) }
 do for [i=1:N] { if (LY[i] < y_lo + line_y) { y_lo = LY[i] - line_y } }
 set xrange [xu(u_lo) : xu(u_hi)]
 set yrange [y_lo : y_hi]
-set ylabel "entropy (nats)"
-set title sprintf("Attention heads in metric space, %d k-means clusters", int(K_max) + 1)
+set title sprintf("Attention heads in metric space, %d%s clusters", int(K_max) + 1, \
+                  algorithm eq "" ? "" : " ".algorithm)
 set grid
 set key outside right top title "cluster"
-plot for [c=0:int(K_max)] infile using (column("cluster") == c ? column("distance") : NaN):"entropy" \
+plot for [c=0:int(K_max)] infile using (column("cluster") == c ? column(xmetric) : NaN):ymetric \
        with points pt 7 ps 1.3 lc c + 1 title sprintf("%d", c)

@@ -1,103 +1,151 @@
-# The whole study as file-based steps: data -> tokens -> dense and sparse models ->
-# attention -> head metrics -> silhouette sweep -> clusters -> figures -> summary.
-# Included by the Makefile; `make demo` and `make enwik8` set the variables below.
-# An interrupted run continues where it stopped (training resumes from its state file);
-# `make -j` runs independent steps (the two models, their analyses) in parallel.
+# The whole study as file-based steps: corpus -> tokens -> one trained model per entry of
+# MODELS -> its heads' attention -> head metrics -> Ward silhouette sweep -> Ward clusters ->
+# figures -> summary. Run by the Makefile (`make demo`, `make enwik8`), which sets the
+# variables below.
+#
+# Targets depend on the settings that made them: each step's settings are kept in a stamp
+# file beside its output (e.g. models/dense.flags), rewritten only when they change, and the
+# step depends on it. So a changed flag redoes that step and everything after it, a finished
+# pipeline with unchanged settings does nothing, and an interrupted training run with
+# unchanged settings resumes from its state file. `make -j` runs independent steps (the
+# models, their analyses) in parallel.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 # A step that fails leaves no output behind for the next run to trust.
 .DELETE_ON_ERROR:
 .SECONDARY:
+.DEFAULT_GOAL := pipeline
 
+here := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 OUT ?= out/demo
 CORPUS ?= testdata/corpus.xml
-DENSE_FLAGS ?=
-SPARSE_FLAGS ?=
-TRAIN_THREADS ?=
-NUM_SEQS ?= 4
-SEQ_LEN ?= 128
-K_MAX ?= 8
-# Heads whose attention maps are drawn (layer 0): one of each sparse pattern, and the
-# first four heads of the dense model.
-SPARSE_MAP_HEADS ?= 0,1,3,6
-DENSE_MAP_HEADS ?= 0,1,2,3
-
 BIN ?= bazel-bin/tools
+PYTHON ?= /usr/bin/python3
+# LibTorch threads of each training run (empty: all cores); with `make -j2`, TRAIN_THREADS=1
+# gives each of the two runs its own core. Not a setting of the result (a run may resume
+# with another thread count).
+TRAIN_THREADS ?=
+
+# The models, one entry each: a name in MODELS, and per name M
+#   TOOL_M       its training tool (default train_M),
+#   FLAGS_M      the tool's flags (model and recipe),
+#   MAP_HEADS_M  the heads of layer 0 whose attention maps are drawn (default 0,1,2,3).
+# A new model is one more name and its variables, e.g.
+#   MODELS="dense sparse local" TOOL_local=train_sparse FLAGS_local="--mask_subset=03"
+MODELS ?= dense sparse
+FLAGS_dense ?=
+FLAGS_sparse ?=
+MAP_HEADS_dense ?= 0,1,2,3
+# One head of each of the original's patterns under its 8-head assignment.
+MAP_HEADS_sparse ?= 0,1,3,6
+
+# The analysis: NUM_SEQS windows of SEQ_LEN bytes of the validation split (empty SEQ_LEN: the
+# length the model was trained on); Ward clusters at K, or (empty K) at the k in
+# K_MIN..K_MAX with the best mean silhouette, as the original chose its clusters.
+NUM_SEQS ?= 4
+SEQ_LEN ?=
+K ?=
+K_MIN ?= 2
+K_MAX ?= 8
+
 DATA := $(OUT)/data/corpus
-MODELS := dense sparse
 FIG := $(OUT)/figures
+comma := ,
+tool = $(or $(TOOL_$(1)),train_$(1))
+map_heads = $(or $(MAP_HEADS_$(1)),0$(comma)1$(comma)2$(comma)3)
+ckpt = $(OUT)/models/$(1).safetensors
+# The window length of model $(1)'s analysis (a shell expression).
+seq_len = $(or $(SEQ_LEN),$$($(PYTHON) $(here)/checkpoint.py meta $(call ckpt,$(1)) seq_len))
+
+# The contents of the --flagfile=FILE flags of model $(1): settings too.
+flag_files = $(foreach f,$(patsubst --flagfile=%,%,$(filter --flagfile=%,$(FLAGS_$(1)))),$(file <$(f)))
+# stamp(FILE,SETTINGS): FILE holds SETTINGS, rewritten (at parse time) only when they differ
+# from what it holds, so its time is when the settings last changed. Under `make -n` or
+# `make -q` nothing is written: a stamp that would change only counts as out of date.
+differ = $(subst $(1),,$(2))$(subst $(2),,$(1))
+dry_run := $(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS)))
+stamp = $(if $(call differ,$(file <$(1)),$(2)),$(if $(dry_run),$(eval $(1): FORCE ;),\
+  $(shell mkdir -p $(dir $(1)))$(file >$(1),$(2))))
+.PHONY: FORCE
+$(call stamp,$(DATA).flags,tokenize --input=$(CORPUS))
+$(foreach m,$(MODELS),\
+  $(call stamp,$(OUT)/models/$(m).flags,$(call tool,$(m)) $(FLAGS_$(m)) $(call flag_files,$(m)))\
+  $(call stamp,$(OUT)/metrics/$(m).flags,dump_attention --num_seqs=$(NUM_SEQS) --seq_len=$(SEQ_LEN))\
+  $(call stamp,$(OUT)/analysis/$(m).flags,ward --k=$(or $(K),best) --k_min=$(K_MIN) --k_max=$(K_MAX))\
+  $(call stamp,$(OUT)/attention/$(m).flags,dump_attention --heads=$(call map_heads,$(m)) --seq_len=$(SEQ_LEN)))
 
 .PHONY: pipeline
 pipeline: $(OUT)/summary.md
 	@cat $(OUT)/summary.md
 
-$(DATA).train.u8 $(DATA).valid.u8 &: $(CORPUS)
-	@mkdir -p $(@D)
+$(DATA).train.u8 $(DATA).valid.u8 $(OUT)/data/stats.txt &: $(CORPUS) $(DATA).flags
 	@echo "== tokenize $(CORPUS)" >&2
-	$(BIN)/tokenize --input=$(CORPUS) --output_prefix=$(DATA) --stats > $(OUT)/data/stats.txt
+	$(BIN)/tokenize --input=$(CORPUS) --output_prefix=$(DATA) --stats > $(OUT)/data/stats.txt.tmp
+	@mv $(OUT)/data/stats.txt.tmp $(OUT)/data/stats.txt
 	@cat $(OUT)/data/stats.txt >&2
 
-# Training writes its best checkpoint as it goes; the .done stamp marks a finished run.
-# A state file without a stamp is an interrupted run: continue it.
-$(OUT)/models/%.done: $(DATA).train.u8 $(DATA).valid.u8
-	@mkdir -p $(@D) $(OUT)/logs
-	@echo "== train_$* -> $(OUT)/models/$*.safetensors" >&2
-	$(BIN)/train_$* --train=$(DATA).train.u8 --valid=$(DATA).valid.u8 \
-	    --output=$(OUT)/models/$*.safetensors --log=$(OUT)/logs/$*.tsv \
-	    $(if $(TRAIN_THREADS),--threads=$(TRAIN_THREADS)) \
-	    $(if $(wildcard $(OUT)/models/$*.safetensors.state),--resume) \
-	    $(if $(filter dense,$*),$(DENSE_FLAGS),$(SPARSE_FLAGS)) \
-	    2> >(tee $(OUT)/logs/$*.stderr >&2)
+# Training writes its best checkpoint as it goes; the .done stamp marks a finished run. A
+# state file newer than every input (tokens, settings) is an interrupted run of these
+# settings: continue it. Otherwise the outputs of other settings are removed and the run
+# starts afresh (so no --overwrite is needed, and an interrupted restart never resumes the
+# old settings' state).
+$(OUT)/models/%.done: $(DATA).train.u8 $(DATA).valid.u8 $(OUT)/models/%.flags
+	@mkdir -p $(OUT)/logs
+	@state=$(call ckpt,$*).state; resume=--resume; \
+	for input in $^; do [ "$$state" -nt "$$input" ] || resume=; done; \
+	[ -n "$$resume" ] || rm -f $(call ckpt,$*) "$$state" $(OUT)/logs/$*.tsv $(OUT)/logs/$*.stderr; \
+	cmd=($(BIN)/$(call tool,$*) --train=$(DATA).train.u8 --valid=$(DATA).valid.u8 \
+	    --output=$(call ckpt,$*) --log=$(OUT)/logs/$*.tsv $$resume \
+	    $(if $(TRAIN_THREADS),--threads=$(TRAIN_THREADS)) $(FLAGS_$*)); \
+	echo "== $${cmd[*]}" >&2; \
+	"$${cmd[@]}" 2> >(tee -a $(OUT)/logs/$*.stderr >&2)
 	@touch $@
 
-$(OUT)/metrics/%.csv: $(OUT)/models/%.done
-	@mkdir -p $(@D)
+$(OUT)/metrics/%.csv: $(OUT)/models/%.done $(OUT)/metrics/%.flags
 	@echo "== dump_attention | head_metrics ($*)" >&2
-	$(BIN)/dump_attention --checkpoint=$(OUT)/models/$*.safetensors --tokens=$(DATA).valid.u8 \
-	    --num_seqs=$(NUM_SEQS) --seq_len=$(SEQ_LEN) | $(BIN)/head_metrics --output=$@
+	$(BIN)/dump_attention --checkpoint=$(call ckpt,$*) --tokens=$(DATA).valid.u8 \
+	    --num_seqs=$(NUM_SEQS) --seq_len=$(call seq_len,$*) | $(BIN)/head_metrics --output=$@
 
-$(OUT)/analysis/%.silhouette.tsv: $(OUT)/metrics/%.csv
-	@mkdir -p $(@D)
-	$(BIN)/silhouette --k_min=2 --k_max=$$(( $$(tail -n +2 $< | wc -l) - 1 < $(K_MAX) ? $$(tail -n +2 $< | wc -l) - 1 : $(K_MAX) )) \
-	    --algorithm=ward --input=$< --output=$@
+# The sweep the figure shows (silhouette lowers K_MAX to the number of heads - 1 itself).
+$(OUT)/analysis/%.silhouette.tsv: $(OUT)/metrics/%.csv $(OUT)/analysis/%.flags
+	$(BIN)/silhouette --k_min=$(K_MIN) --k_max=$(K_MAX) --algorithm=ward --input=$< --output=$@
 
-# The chosen k: the best mean silhouette of the Ward sweep.
-best_k = $$(awk -F'\t' 'NR > 1 && ($$2 > best || best == "") { best = $$2; k = $$1 } END { print k }' $(1))
-
-$(OUT)/analysis/%.clusters.csv: $(OUT)/analysis/%.silhouette.tsv $(OUT)/metrics/%.csv
-	$(BIN)/kmeans --k=$(call best_k,$<) --input=$(OUT)/metrics/$*.csv --output=$@ \
+$(OUT)/analysis/%.clusters.csv: $(OUT)/metrics/%.csv $(OUT)/analysis/%.flags
+	$(BIN)/ward --k=$(or $(K),best) --k_min=$(K_MIN) --k_max=$(K_MAX) --input=$< --output=$@ \
 	    --centroids=$(OUT)/analysis/$*.centroids.csv
 
-$(OUT)/attention/%.npy: $(OUT)/models/%.done
-	@mkdir -p $(@D)
-	$(BIN)/dump_attention --checkpoint=$(OUT)/models/$*.safetensors --tokens=$(DATA).valid.u8 \
-	    --num_seqs=1 --seq_len=$(SEQ_LEN) --layers=0 \
-	    --heads=$(if $(filter dense,$*),$(DENSE_MAP_HEADS),$(SPARSE_MAP_HEADS)) --output=$@
+$(OUT)/attention/%.npy: $(OUT)/models/%.done $(OUT)/attention/%.flags
+	$(BIN)/dump_attention --checkpoint=$(call ckpt,$*) --tokens=$(DATA).valid.u8 \
+	    --num_seqs=1 --seq_len=$(call seq_len,$*) --layers=0 --heads=$(call map_heads,$*) --output=$@
 
 # npy v1 header length: 10 bytes + the little-endian uint16 at offset 8.
 npy_header = $$(( 10 + $$(od -An -tu2 -j8 -N2 $(1)) ))
-# Panel labels for SPARSE_MAP_HEADS under the default 8-head assignment (DESIGN.md section 4).
-sparse_map_names := local-8 local-16 strided global
 
-$(FIG)/%.done: $(OUT)/analysis/%.clusters.csv $(OUT)/analysis/%.silhouette.tsv $(OUT)/attention/%.npy
+# Figures, PNG and SVG: the loss curves with the unigram baseline, the silhouette sweep with
+# the chosen k, a heat map per metric (head_metrics --list_metrics names them), the heads in
+# metric space by cluster, and the attention maps, each head named by its pattern (from the
+# checkpoint; a model without patterns attends to every earlier byte).
+$(FIG)/%.done: $(OUT)/analysis/%.clusters.csv $(OUT)/analysis/%.silhouette.tsv $(OUT)/attention/%.npy $(OUT)/data/stats.txt
 	@mkdir -p $(FIG)
 	@echo "== figures ($*)" >&2
-	gnuplot -e "log='$(OUT)/logs/$*.tsv'; out='$(FIG)/$*_loss'; title='$* model: bits per byte'" scripts/loss_curves.gp
-	@for ext in png svg; do \
-	  gnuplot -e "infile='$(OUT)/analysis/$*.silhouette.tsv'; outfile='$(FIG)/$*_silhouette.$$ext'; chosen=$(call best_k,$(OUT)/analysis/$*.silhouette.tsv)" scripts/silhouette.gp && \
-	  gnuplot -e "infile='$(OUT)/analysis/$*.clusters.csv'; outfile='$(FIG)/$*_metric_space.$$ext'" scripts/metric_space.gp && \
-	  for metric in entropy sparsity distance; do \
-	    gnuplot -e "infile='$(OUT)/metrics/$*.csv'; metric='$$metric'; outfile='$(FIG)/$*_heatmap_$$metric.$$ext'" scripts/heatmap.gp || exit 1; \
-	  done && \
-	  gnuplot -e "infile='$(OUT)/attention/$*.npy'; header=$(call npy_header,$(OUT)/attention/$*.npy); L=$(SEQ_LEN); \
-	    heads='$(subst $(comma), ,$(if $(filter dense,$*),$(DENSE_MAP_HEADS),$(SPARSE_MAP_HEADS)))'; \
-	    names='$(if $(filter sparse,$*),$(sparse_map_names))'; title='$* model, layer 0: attention probabilities'; \
-	    outfile='$(FIG)/$*_attention.$$ext'" scripts/attention_map.gp || exit 1; \
+	@baseline=$$(awk -F'\t' '$$1 == "train" { print $$4 }' $(OUT)/data/stats.txt); \
+	gnuplot -e "log='$(OUT)/logs/$*.tsv'; out='$(FIG)/$*_loss'; title='$* model: bits per byte'; baseline=$$baseline" $(here)/loss_curves.gp
+	@chosen=$$(tail -n +2 $(OUT)/analysis/$*.clusters.csv | awk -F, '{ print $$NF }' | sort -un | wc -l); \
+	L=$(call seq_len,$*); \
+	names=$$($(PYTHON) $(here)/checkpoint.py patterns $(call ckpt,$*) 0 $(call map_heads,$*)); \
+	for ext in png svg; do \
+	  gnuplot -e "infile='$(OUT)/analysis/$*.silhouette.tsv'; outfile='$(FIG)/$*_silhouette.$$ext'; chosen=$$chosen" $(here)/silhouette.gp; \
+	  while IFS=$$'\t' read -r metric unit definition; do \
+	    gnuplot -e "infile='$(OUT)/metrics/$*.csv'; metric='$$metric'; unit='$$unit'; outfile='$(FIG)/$*_heatmap_$$metric.$$ext'" $(here)/heatmap.gp; \
+	    case $$metric in distance) xunit=$$unit;; entropy) yunit=$$unit;; esac; \
+	  done < <($(BIN)/head_metrics --list_metrics); \
+	  gnuplot -e "infile='$(OUT)/analysis/$*.clusters.csv'; outfile='$(FIG)/$*_metric_space.$$ext'; xunit='$$xunit'; yunit='$$yunit'; algorithm='Ward'" $(here)/metric_space.gp; \
+	  gnuplot -e "infile='$(OUT)/attention/$*.npy'; header=$(call npy_header,$(OUT)/attention/$*.npy); L=$$L; \
+	    heads='$(subst $(comma), ,$(call map_heads,$*))'; names='$$names'; \
+	    title='$* model, layer 0: attention probabilities'; outfile='$(FIG)/$*_attention.$$ext'" $(here)/attention_map.gp; \
 	done
 	@touch $@
 
-comma := ,
-
 $(OUT)/summary.md: $(foreach m,$(MODELS),$(FIG)/$(m).done)
-	@bash scripts/summary.sh $(OUT) $(MODELS) > $@.tmp && mv $@.tmp $@
+	@bash $(here)/summary.sh $(OUT) $(MODELS) > $@.tmp && mv $@.tmp $@

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package the project needs. Idempotent; silent when all are present.
+# Installs every Debian package the project needs, or the packages named as arguments
+# (make fuzz adds clang that way). Idempotent; silent when all are present. Otherwise one
+# line per step on stderr; apt-get's own output is kept back and only its last lines are
+# shown when it fails (then the exit status is non-zero).
+#   scripts/setup.sh [PACKAGE...]
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +17,7 @@ PACKAGES=(
   gnuplot-nox
   python3-torch
 )
+[ $# -gt 0 ] && PACKAGES=("$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -24,7 +29,23 @@ done
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "setup: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+log=$(mktemp "${TMPDIR:-/tmp}/setup.XXXXXX")
+trap 'rm -f "$log"' EXIT
+
+# Runs one step with its output in $log; on failure shows the end of it and stops.
+step() {
+  local what=$1
+  shift
+  echo "setup: $what" >&2
+  if ! "$@" >"$log" 2>&1; then
+    echo "setup: failed while $what; the package manager's last lines:" >&2
+    tail -n 20 "$log" | sed 's/^/  /' >&2
+    exit 1
+  fi
+}
+
+step "updating package lists" $SUDO apt-get update -q
+step "installing ${#missing[@]} packages: ${missing[*]}" \
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: done" >&2

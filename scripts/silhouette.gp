@@ -3,7 +3,8 @@
 #   gnuplot -e "infile='silhouette.tsv'; outfile='silhouette.png'; chosen=4" scripts/silhouette.gp
 # infile: the `silhouette --k_max=...` sweep (TSV with header k, silhouette).
 # outfile: *.png (pngcairo) or *.svg.
-if (!exists("chosen")) chosen = 4
+# chosen: the k to highlight; by default the best one (the highest score, the smallest k on
+# a tie), as `ward --k=best` chooses it.
 if (!exists("algorithm")) algorithm = "Ward"
 if (outfile[strlen(outfile)-3:] eq ".svg") {
   set terminal svg size 800,500 dynamic font "DejaVu Sans,15"
@@ -15,6 +16,10 @@ set datafile separator "\t"
 set datafile columnheaders
 stats infile using 1 nooutput name "K"
 stats infile using 2 nooutput name "S"
+if (!exists("chosen")) {
+  best = -2
+  stats infile using (($2 > best) ? (best = $2, chosen = $1) : 0) nooutput
+}
 stats infile using ($1 == chosen ? $2 : NaN) nooutput name "C"
 set title sprintf("Silhouette score of %s clusterings of the attention heads", algorithm)
 set xlabel "number of clusters k"

@@ -4,6 +4,7 @@
 #include "gflags/gflags.h"
 #include "lib/runtime/tool.h"
 #include "lib/study/derive_patterns_command.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(attention, "-", "the clustered model's attention stream (dump_attention); '-' is stdin");
 DEFINE_string(clusters, "", "its clusters CSV: layer,head,...,cluster (kmeans or ward output)");
@@ -14,9 +15,9 @@ DEFINE_bool(per_layer, false, "share the heads layer by layer, by each layer's c
 DEFINE_int64(layers, 0, "layers of the sparse model; 0: the attention stream's");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(&argc, &argv,
-                          "derive_patterns --attention=dense.npy --clusters=clusters.csv --heads=8 "
-                          "--output=patterns.json [--coverage=0.9] [--per_layer] [--layers=N]");
+  attn::tools::InitMain(&argc, &argv,
+                        "derive_patterns --attention=dense.npy --clusters=clusters.csv --heads=8 "
+                        "--output=patterns.json [--coverage=0.9] [--per_layer] [--layers=N]");
   attn::study::DerivePatternsOptions o;
   o.attention = attn::runtime::ResolvePath(FLAGS_attention);
   o.clusters = attn::runtime::ResolvePath(FLAGS_clusters);
@@ -26,6 +27,5 @@ int main(int argc, char** argv) {
   o.per_layer = FLAGS_per_layer;
   o.layers = FLAGS_layers;
   o.threads = attn::runtime::Threads();
-  const absl::Status status = attn::study::RunDerivePatterns(o);
-  return status.ok() ? attn::runtime::kExitOk : attn::runtime::Fail(status);
+  return attn::runtime::RunCommand([&] { return attn::study::RunDerivePatterns(o); });
 }

@@ -1,9 +1,8 @@
 // enwik8_fetch: downloads enwik8.zip (or reads a local zip), extracts enwik8, verifies it.
-#include <iostream>
-
 #include "gflags/gflags.h"
-#include "lib/net/enwik8_fetch.h"
+#include "lib/net/enwik8_fetch_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(output, "data/enwik8", "where to write the extracted member; - for stdout");
 DEFINE_string(url, attn::net::kEnwik8Url, "where to download the zip from");
@@ -23,32 +22,22 @@ constexpr char kUsage[] =
     "Gets enwik8, verified.\n"
     "  enwik8_fetch [--output=data/enwik8] [--url=URL | --from_zip=PATH] [--md5=HEX|skip]\n"
     "Downloads --url (resuming an interrupted download), extracts --member, checks its MD5\n"
-    "and writes it atomically. Does nothing when a valid --output is already there.";
+    "and writes it atomically. Does nothing when a valid --output is already there.\n"
+    "Example: enwik8_fetch --output=data/enwik8";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   namespace rt = attn::runtime;
-  rt::InitTool(&argc, &argv, kUsage);
-  if (FLAGS_output.empty()) return rt::UsageError("--output is empty; give a path or -");
-  if (FLAGS_member.empty()) return rt::UsageError("--member is empty; give the name in the zip");
-  if (FLAGS_retries < 0) return rt::UsageError("--retries must be >= 0");
-  if (!(FLAGS_timeout_s > 0)) return rt::UsageError("--timeout_s must be > 0");
-  if (!(FLAGS_retry_delay_s >= 0)) return rt::UsageError("--retry_delay_s must be >= 0");
-  absl::StatusOr<attn::net::Expected> expected = attn::net::ExpectedFromMd5Flag(FLAGS_md5);
-  if (!expected.ok()) return rt::Fail(expected.status());
-
-  attn::net::FetchOptions options;
+  attn::tools::InitMain(&argc, &argv, kUsage);
+  attn::net::Enwik8FetchOptions options;
   options.output = rt::ResolvePath(FLAGS_output);
   options.url = FLAGS_url;
   options.from_zip = FLAGS_from_zip.empty() ? "" : rt::ResolvePath(FLAGS_from_zip);
   options.member = FLAGS_member;
-  options.expected = *expected;
-  options.download.timeout_s = FLAGS_timeout_s;
-  options.download.retries = FLAGS_retries;
-  options.download.retry_delay_s = FLAGS_retry_delay_s;
-  absl::StatusOr<attn::net::FetchResult> result = attn::net::FetchEnwik8(options);
-  if (!result.ok()) return rt::Fail(result.status());
-  std::cerr << rt::ToolName() << ": " << result->summary << std::endl;
-  return rt::kExitOk;
+  options.md5 = FLAGS_md5;
+  options.timeout_s = FLAGS_timeout_s;
+  options.retries = FLAGS_retries;
+  options.retry_delay_s = FLAGS_retry_delay_s;
+  return rt::RunCommand([&] { return attn::net::RunEnwik8Fetch(options); });
 }

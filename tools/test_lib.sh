@@ -4,6 +4,10 @@
 #     prints exactly one stderr line containing the message, and leaves no OUTPUT_FILE* behind
 #     ("" skips that check).
 #   finish: exits 1 after failures, else prints PASS.
+#   words_corpus FILE BYTES SEED: writes BYTES bytes of random words ("the cat sat on a mat
+#     ..."; the same bytes for the same SEED), a corpus tiny models learn within a few
+#     hundred steps: its unigram entropy is about 3 bits per byte, and a model of the words
+#     gets far below it.
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -16,6 +20,17 @@ expect_error() {
   [ "$(wc -l < "$W/err")" -eq 1 ] || fail "$*: stderr is not one line: $(cat "$W/err")"
   grep -qF -- "$message" "$W/err" || fail "$*: stderr lacks '$message': $(cat "$W/err")"
   [ -z "$out" ] || ! ls "$out"* > /dev/null 2>&1 || fail "$*: left $out behind"
+}
+
+words_corpus() {
+  python3 - "$@" <<'PY'
+import random, sys
+path, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+words = ["the ", "cat ", "sat ", "on ", "mat ", "with ", "a ", "hat "]
+r = random.Random(seed)
+with open(path, "w") as f:
+    f.write("".join(r.choice(words) for _ in range(n))[:n])
+PY
 }
 
 finish() {

@@ -1,9 +1,8 @@
 // tokenize: byte-level tokenizer (vocabulary 256) and splitter for enwik8-style corpora.
-#include <cstdio>
-
 #include "gflags/gflags.h"
-#include "lib/data/tokenize.h"
+#include "lib/data/tokenize_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/tool_main.h"
 
 DEFINE_string(input, "-", "the corpus (raw bytes); - is stdin");
 DEFINE_string(output_prefix, "",
@@ -17,7 +16,7 @@ DEFINE_bool(decode, false, "stream mode: read tokens in --format, write the raw 
 DEFINE_bool(stats, false, "print bytes, distinct tokens and unigram entropy per split (TSV)");
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTool(
+  attn::tools::InitMain(
       &argc, &argv,
       "byte-level tokenizer and splitter.\n"
       "  tokenize --input=data/enwik8 --output_prefix=data/enwik8   # .train/.valid/.test.u8\n"
@@ -30,6 +29,5 @@ int main(int argc, char** argv) {
   options.format = FLAGS_format;
   options.decode = FLAGS_decode;
   options.stats = FLAGS_stats;
-  const absl::Status status = attn::data::RunTokenize(options, stdout);
-  return status.ok() ? attn::runtime::kExitOk : attn::runtime::Fail(status);
+  return attn::runtime::RunCommand([&] { return attn::data::RunTokenize(options); });
 }

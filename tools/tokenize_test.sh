@@ -109,7 +109,7 @@ expect_error 2 "unexpected argument" "$CORPUS"
 expect_error 1 "line 2: '300' is not a token id" --decode --format=ids --input="$WORK/bad_range.ids"
 expect_error 1 "line 2: 'abc' is not a token id" --decode --format=ids --input="$WORK/bad_text.ids"
 expect_error 1 "line 1: '-1' is not a token id" --decode --format=ids --input="$WORK/bad_negative.ids"
-expect_error 1 "/nonexistent-dir/x" --input="$CORPUS" --output_prefix=/nonexistent-dir/x
+expect_error 1 "/proc/nonexistent-dir/x" --input="$CORPUS" --output_prefix=/proc/nonexistent-dir/x
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)" >&2

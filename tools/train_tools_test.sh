@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Whole-tool tests of train_dense, train_sparse and generate: learning on a repetitive
-# corpus, determinism, resume, checkpoints that survive SIGKILL, and clear bad-input errors.
+# Whole-tool tests of train_dense, train_sparse, generate and dump_attention: learning on a
+# repetitive corpus, determinism, resume, checkpoints that survive SIGKILL, clear
+# bad-input errors with the exit codes of the README, hostile flags and inputs, closed
+# pipes, and no files left behind by a failed run.
 set -uo pipefail
 bin="$(dirname "$0")"
 [ -x "$bin/train_dense" ] || bin="${RUNFILES_DIR:-$0.runfiles}/attn/tools"
@@ -49,13 +51,25 @@ out=$("$bin/generate" --checkpoint="$tmp/s.safetensors" --prompt="the " --max_by
 [ "${#out}" -eq 10 ] || fail "generate from the sparse checkpoint: $(cat "$tmp/g.err")"
 
 # Same seed and threads: the same checkpoint, byte for byte.
-"$bin/train_dense" "${tiny[@]}" --output="$tmp/b.safetensors" --max_steps=200 2>/dev/null
+"$bin/train_dense" "${tiny[@]}" --output="$tmp/b.safetensors" --max_steps=200 2>"$tmp/b.err"
 cmp -s "$tmp/a.safetensors" "$tmp/b.safetensors" || fail "two runs with one seed differ"
 
 # 100 steps, then 100 resumed: the same as 200 in one go.
 "$bin/train_dense" "${tiny[@]}" --output="$tmp/c.safetensors" --max_steps=200 --stop_after=100 2>/dev/null
 "$bin/train_dense" "${tiny[@]}" --output="$tmp/c.safetensors" --max_steps=200 --resume 2>/dev/null
 cmp -s "$tmp/a.safetensors" "$tmp/c.safetensors" || fail "resumed run differs from the uninterrupted one"
+cmp -s "$tmp/a.safetensors.log.tsv" "$tmp/c.safetensors.log.tsv" ||
+  [ "$(cut -f1-5 "$tmp/a.safetensors.log.tsv")" = "$(cut -f1-5 "$tmp/c.safetensors.log.tsv")" ] ||
+  fail "the resumed log's steps and losses differ from the uninterrupted one"
+
+# Progress lines: the tool's name, units with a space, validation results as they come.
+grep -q "^train_dense: .* steps/200 steps, .* steps/s, .*valid bpc" "$tmp/b.err" ||
+  fail "progress lines: $(head -3 "$tmp/b.err")"
+# A finished run resumed: nothing to do, and no rate made of nothing.
+"$bin/train_dense" "${tiny[@]}" --output="$tmp/c.safetensors" --max_steps=200 --resume 2>"$tmp/done.err" ||
+  fail "resuming a finished run exited $?"
+grep -q "nothing left to do" "$tmp/done.err" && ! grep -q "e+0\|0 tokens/s" "$tmp/done.err" ||
+  fail "a resumed finished run said: $(cat "$tmp/done.err")"
 
 # generate: the requested number of bytes from the checkpoint.
 out=$("$bin/generate" --checkpoint="$tmp/a.safetensors" --prompt="the cat " --max_bytes=40 --seed=1 2>"$tmp/g.err")
@@ -102,6 +116,114 @@ expect_error 1 "no CUDA" "$bin/train_dense" "${tiny[@]}" --device=cuda --output=
 expect_error 2 "--output is required" "$bin/train_dense" "${tiny[@]}"
 expect_error 1 "$tmp/missing.safetensors" "$bin/generate" --checkpoint="$tmp/missing.safetensors" --prompt=a
 [ -e "$tmp/e.safetensors" ] && fail "a failed run left a checkpoint"
+
+# An existing run is not overwritten without being asked.
+expect_error 1 "continue it with --resume, or replace it with --overwrite" \
+  "$bin/train_dense" "${tiny[@]}" --output="$tmp/a.safetensors" --max_steps=200
+cmp -s "$tmp/a.safetensors" "$tmp/b.safetensors" || fail "a refused run changed the checkpoint"
+"$bin/train_dense" "${tiny[@]}" --output="$tmp/b.safetensors" --max_steps=20 --overwrite 2>/dev/null ||
+  fail "--overwrite exited $?"
+cmp -s "$tmp/a.safetensors" "$tmp/b.safetensors" && fail "--overwrite did not replace the run"
+expect_error 2 "not both" "$bin/train_dense" "${tiny[@]}" --output="$tmp/b.safetensors" --resume --overwrite
+# A resume with other settings names them; another model's state says so.
+"$bin/train_dense" "${tiny[@]}" --output="$tmp/p.safetensors" --max_steps=200 --stop_after=5 2>/dev/null
+expect_error 1 "other settings (--max_steps is 200 in the saved run, 300 now)" \
+  "$bin/train_dense" "${tiny[@]}" --output="$tmp/p.safetensors" --max_steps=300 --resume
+expect_error 1 "resume state of a dense model's run, and this run trains a sparse model" \
+  "$bin/train_sparse" "${tiny[@]}" --output="$tmp/p.safetensors" --max_steps=200 --resume
+
+# Hostile numbers are usage errors before anything starts; nothing is left behind.
+for flag in --lr=nan --lr=inf --clip_norm=nan --min_lr=-1 --weight_decay=inf --dropout=nan \
+            --attention_dropout=1.5 --token_dropout=-0.1 --stochastic_depth=nan; do
+  expect_error 2 "${flag%%=*}=" "$bin/train_dense" "${tiny[@]}" "$flag" --output="$tmp/e.safetensors"
+done
+expect_error 2 "--dropout=nan" "$bin/train_sparse" "${tiny[@]}" --dropout=nan --output="$tmp/e.safetensors"
+expect_error 2 "stochastic_depth" "$bin/train_sparse" "${tiny[@]}" --stochastic_depth=0.1 --output="$tmp/e.safetensors"
+expect_error 2 "--output=- is not allowed" "$bin/train_dense" "${tiny[@]}" --output=-
+ls "$tmp" | grep -q "^e\.safetensors\|^-" && fail "refused runs left files: $(ls "$tmp")"
+# A run that diverges leaves none of its files (log, state, checkpoint).
+"$bin/train_dense" "${tiny[@]}" --lr=1e30 --warmup_steps=0 --eval_every=1 --max_steps=50 \
+  --output="$tmp/d.safetensors" 2>"$tmp/d.err"
+code=$?
+[ "$code" -eq 1 ] && tail -1 "$tmp/d.err" | grep -q "^train_dense: step [0-9]*: training diverged" ||
+  fail "a diverging run exited $code: $(tail -2 "$tmp/d.err")"
+ls "$tmp" | grep -q "^d\.safetensors" && fail "a diverged run left files: $(ls "$tmp" | grep '^d\.')"
+# LibTorch's own errors (here: memory for a 65536-wide model, 17 GB per projection, under a
+# 4 GB address-space limit) are one line, exit 1.
+expect_error 1 "can't allocate memory" bash -c 'ulimit -v 4000000; exec "$@"' _ "$bin/train_dense" "${tiny[@]}" \
+  --d_model=65536 --heads=1 --output="$tmp/e.safetensors"
+expect_error 1 "can't allocate memory" bash -c 'ulimit -v 4000000; exec "$@"' _ "$bin/train_sparse" "${tiny[@]}" \
+  --d_model=65536 --heads=1 --output="$tmp/e.safetensors"
+# A width beyond what any checkpoint may hold is a usage error before anything is built.
+expect_error 2 "d_model" "$bin/train_dense" "${tiny[@]}" --d_model=4000000000000 --heads=1 --output="$tmp/e.safetensors"
+[ -e "$tmp/e.safetensors" ] && fail "a failed run left a checkpoint"
+
+# generate: hostile options, a closed pipe noticed at once, a non-safetensors checkpoint.
+expect_error 2 "--temperature=nan" "$bin/generate" --checkpoint="$tmp/a.safetensors" --prompt=a --temperature=nan
+expect_error 2 "--top_p=nan" "$bin/generate" --checkpoint="$tmp/a.safetensors" --prompt=a --top_p=nan
+expect_error 2 "--top_p=0" "$bin/generate" --checkpoint="$tmp/a.safetensors" --prompt=a --top_p=0
+expect_error 1 "$tmp/train.u8" "$bin/generate" --checkpoint="$tmp/train.u8" --prompt=a
+timeout 120 "$bin/generate" --checkpoint="$tmp/a.safetensors" --prompt=a --max_bytes=100000000 \
+  2>"$tmp/pipe.err" | head -c 5 >/dev/null
+code=${PIPESTATUS[0]}
+[ "$code" -eq 0 ] && [ ! -s "$tmp/pipe.err" ] ||
+  fail "generate into a closed pipe exited $code (124: it did not notice): $(cat "$tmp/pipe.err")"
+# Checkpoints whose metadata asks for an impossible model, or holds a bad seq_len: one
+# line, exit 1, no crash.
+with_metadata() {  # input output key=value...
+  python3 - "$@" <<'PY'
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+for pair in sys.argv[3:]:
+    key, value = pair.split("=", 1)
+    header["__metadata__"][key] = value
+text = json.dumps(header).encode()
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
+PY
+}
+with_metadata "$tmp/a.safetensors" "$tmp/huge.safetensors" d_model=4000000000000 heads=1
+expect_error 1 "." "$bin/generate" --checkpoint="$tmp/huge.safetensors" --prompt=a
+expect_error 1 "." "$bin/dump_attention" --checkpoint="$tmp/huge.safetensors" --tokens="$tmp/valid.u8"
+for bad in abc 99999999999999999999 -3; do
+  with_metadata "$tmp/a.safetensors" "$tmp/bad.safetensors" seq_len=$bad
+  expect_error 1 "bad training state in the metadata: .*seq_len.* = .*$bad" \
+    "$bin/generate" --checkpoint="$tmp/bad.safetensors" --prompt=a
+  expect_error 1 "bad training state in the metadata: .*seq_len.* = .*$bad" \
+    "$bin/dump_attention" --checkpoint="$tmp/bad.safetensors" --tokens="$tmp/valid.u8"
+done
+
+# dump_attention: the training window by default, a warning beyond it (dense), an error
+# beyond the table (sparse), bounds that cannot overflow, exit codes of the README.
+record_shape() {
+  python3 -c "
+import ast, sys
+data = open(sys.argv[1], 'rb').read()
+n = int.from_bytes(data[8:10], 'little')
+print(ast.literal_eval(data[10:10 + n].decode())['shape'])" "$1"
+}
+"$bin/dump_attention" --checkpoint="$tmp/a.safetensors" --tokens="$tmp/valid.u8" --num_seqs=2 \
+  --output="$tmp/a.npy" 2>"$tmp/dump.err" || fail "dump_attention exited $?: $(cat "$tmp/dump.err")"
+[ "$(record_shape "$tmp/a.npy")" = "(1, 2, 32, 32)" ] || fail "default window: $(record_shape "$tmp/a.npy")"
+"$bin/dump_attention" --checkpoint="$tmp/a.safetensors" --tokens="$tmp/valid.u8" --num_seqs=1 --seq_len=48 \
+  --output="$tmp/long.npy" 2>"$tmp/dump.err" || fail "dense beyond its training window exited $?"
+grep -q "warning: --seq_len=48 is longer than the 32 bytes" "$tmp/dump.err" || fail "no warning: $(cat "$tmp/dump.err")"
+expect_error 1 "beyond this sparse model's positional table (32 positions)" \
+  "$bin/dump_attention" --checkpoint="$tmp/s.safetensors" --tokens="$tmp/valid.u8" --seq_len=33
+expect_error 1 "need more than 2^63" "$bin/dump_attention" --checkpoint="$tmp/a.safetensors" \
+  --tokens="$tmp/valid.u8" --num_seqs=576460752303423489 --seq_len=16 --output="$tmp/o.npy"
+expect_error 1 "--offset=9223372036854775800" "$bin/dump_attention" --checkpoint="$tmp/a.safetensors" \
+  --tokens="$tmp/valid.u8" --offset=9223372036854775800 --output="$tmp/o.npy"
+expect_error 1 "--heads=0,9" "$bin/dump_attention" --checkpoint="$tmp/a.safetensors" --tokens="$tmp/valid.u8" --heads=0,9
+expect_error 2 "--heads=x" "$bin/dump_attention" --checkpoint="$tmp/a.safetensors" --tokens="$tmp/valid.u8" --heads=x
+expect_error 2 "--num_seqs=0" "$bin/dump_attention" --checkpoint="$tmp/a.safetensors" --tokens="$tmp/valid.u8" --num_seqs=0
+expect_error 1 "$tmp/train.u8" "$bin/dump_attention" --checkpoint="$tmp/train.u8" --tokens="$tmp/valid.u8"
+expect_error 2 "--checkpoint is required" "$bin/dump_attention" --tokens="$tmp/valid.u8"
+ls "$tmp" | grep -q "o\.npy" && fail "a failed dump left files: $(ls "$tmp" | grep o.npy)"
+"$bin/dump_attention" --checkpoint="$tmp/a.safetensors" --tokens="$tmp/train.u8" --num_seqs=1000 \
+  2>"$tmp/pipe.err" | head -c 100 >/dev/null
+[ "${PIPESTATUS[0]}" -eq 0 ] && [ ! -s "$tmp/pipe.err" ] || fail "dump_attention into a closed pipe: $(cat "$tmp/pipe.err")"
 
 [ "$failures" -eq 0 ] && echo "PASS" >&2
 exit "$((failures > 0))"

@@ -4,6 +4,8 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace attn::analysis {
@@ -12,15 +14,37 @@ absl::StatusOr<std::vector<std::string>> ParseFeatureList(const std::string& lis
   std::vector<std::string> names = absl::StrSplit(list, ',');
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i].empty()) {
-      return absl::InvalidArgumentError("--features '" + list + "' has an empty name");
+      return absl::InvalidArgumentError("features '" + list + "' has an empty name");
     }
     for (size_t j = 0; j < i; ++j) {
       if (names[j] == names[i]) {
-        return absl::InvalidArgumentError("--features names '" + names[i] + "' twice");
+        return absl::InvalidArgumentError("features names '" + names[i] + "' twice");
       }
     }
   }
   return names;
+}
+
+absl::StatusOr<std::vector<std::string>> ExpandFeatureNames(const io::Table& table,
+                                                            const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const std::string& name : names) {
+    if (name.back() != '*') {
+      out.push_back(name);
+      continue;
+    }
+    const std::string prefix = name.substr(0, name.size() - 1);
+    const size_t before = out.size();
+    for (const std::string& column : table.header) {
+      if (absl::StartsWith(column, prefix)) out.push_back(column);
+    }
+    if (out.size() == before) {
+      return absl::InvalidArgumentError(absl::StrCat(table.source, ": no column matches '", name,
+                                                     "'; the columns are: ",
+                                                     absl::StrJoin(table.header, ",")));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Points> FeatureMatrix(const io::Table& table, const std::vector<std::string>& names) {
@@ -58,6 +82,12 @@ Points Standardizer::InverseTransform(const Points& z) const {
   return (z.array().rowwise() * scale.array()).matrix().rowwise() + mean;
 }
 
+std::string ConstantFeatureNote(const io::Table& table, const std::string& name) {
+  return absl::StrCat(table.source, ": feature '", name,
+                      "' is constant; it is centred but not scaled (all zeros), as "
+                      "scikit-learn's StandardScaler does, and adds nothing to the clustering");
+}
+
 absl::StatusOr<Points> LoadFeatures(const io::Table& table, const std::vector<std::string>& names,
                                     bool standardize, Standardizer* scaler,
                                     std::vector<std::string>* warnings) {
@@ -65,12 +95,7 @@ absl::StatusOr<Points> LoadFeatures(const io::Table& table, const std::vector<st
   if (!x.ok() || !standardize) return x;
   *scaler = Standardizer::Fit(*x);
   for (size_t c = 0; c < names.size(); ++c) {
-    if (scaler->constant[c]) {
-      warnings->push_back(absl::StrCat(
-          table.source, ": feature '", names[c],
-          "' is constant; it is centred but not scaled (all zeros), as scikit-learn's "
-          "StandardScaler does, and adds nothing to the clustering"));
-    }
+    if (scaler->constant[c]) warnings->push_back(ConstantFeatureNote(table, names[c]));
   }
   return scaler->Transform(*x);
 }

@@ -16,7 +16,13 @@ namespace attn::analysis {
 using Points = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // "entropy,sparsity,distance" -> its names; an empty name or a repeat is InvalidArgument.
+// A name ending in '*' stands for every column it is a prefix of ("d*": d0, d1, ...).
 absl::StatusOr<std::vector<std::string>> ParseFeatureList(const std::string& list);
+
+// The names with each "prefix*" replaced by the matching columns of `table`, in table order.
+// A pattern that matches nothing is InvalidArgument, as a missing column is.
+absl::StatusOr<std::vector<std::string>> ExpandFeatureNames(const io::Table& table,
+                                                            const std::vector<std::string>& names);
 
 // The named columns of `table` as points; errors as Table::NumericColumn, and
 // FailedPrecondition for a table without rows.
@@ -33,6 +39,9 @@ struct Standardizer {
   Points Transform(const Points& x) const;
   Points InverseTransform(const Points& z) const;
 };
+
+// The note a constant feature gets: how it is treated.
+std::string ConstantFeatureNote(const io::Table& table, const std::string& name);
 
 // The points the clustering tools use: `names` of `table`, standardized when asked. A
 // constant feature appends a line to `warnings` saying how it is treated.

@@ -14,8 +14,17 @@ io::Table Parse(const std::string& text) {
 TEST(ParseFeatureList, SplitsAndRejectsEmptyOrRepeatedNames) {
   EXPECT_EQ(*ParseFeatureList("entropy,sparsity,distance"),
             (std::vector<std::string>{"entropy", "sparsity", "distance"}));
-  EXPECT_EQ(ParseFeatureList("a,,b").status().message(), "--features 'a,,b' has an empty name");
-  EXPECT_EQ(ParseFeatureList("a,b,a").status().message(), "--features names 'a' twice");
+  EXPECT_EQ(ParseFeatureList("a,,b").status().message(), "features 'a,,b' has an empty name");
+  EXPECT_EQ(ParseFeatureList("a,b,a").status().message(), "features names 'a' twice");
+}
+
+TEST(ExpandFeatureNames, ReplacesPrefixPatternsByTheirColumnsInTableOrder) {
+  const io::Table t = Parse("layer,head,d0,d1,dx,e\n0,0,1,2,3,4\n");
+  EXPECT_EQ(*ExpandFeatureNames(t, {"e", "d*"}), (std::vector<std::string>{"e", "d0", "d1", "dx"}));
+  EXPECT_EQ(ExpandFeatureNames(t, {"*"})->size(), 6u);
+  EXPECT_EQ(ExpandFeatureNames(t, {"p*"}).status().message(),
+            "in.csv: no column matches 'p*'; the columns are: layer,head,d0,d1,dx,e");
+  EXPECT_EQ(ExpandFeatureNames(t, {"p*"}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Standardizer, UsesThePopulationStandardDeviation) {

@@ -2,19 +2,56 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include "gtest/gtest.h"
+
+// The largest single allocation the test process has made, for the hostile-header tests.
+std::atomic<size_t> g_largest_allocation{0};
+
+void* operator new(size_t size) {
+  for (size_t seen = g_largest_allocation; size > seen;) {
+    if (g_largest_allocation.compare_exchange_weak(seen, size)) break;
+  }
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace attn::analysis {
 namespace {
 
+// The default metrics by name (the table's first three columns).
+struct MatrixMetrics {
+  double entropy = 0;
+  double sparsity = 0;
+  double distance = 0;
+};
+
+MatrixMetrics Named(const std::vector<double>& values) {
+  const std::vector<const HeadMetric*> metrics = SelectHeadMetrics(false);
+  EXPECT_EQ(values.size(), metrics.size());
+  MatrixMetrics m;
+  for (size_t k = 0; k < metrics.size() && k < values.size(); ++k) {
+    if (metrics[k]->name == "entropy") m.entropy = values[k];
+    if (metrics[k]->name == "sparsity") m.sparsity = values[k];
+    if (metrics[k]->name == "distance") m.distance = values[k];
+  }
+  return m;
+}
+
 MatrixMetrics Metrics(const std::vector<float>& a, int64_t length, double threshold = 1e-4) {
-  absl::StatusOr<MatrixMetrics> m = ComputeMatrixMetrics(a.data(), length, threshold);
+  absl::StatusOr<std::vector<double>> m = ComputeMatrixMetrics(a.data(), length, threshold);
   EXPECT_TRUE(m.ok()) << m.status();
-  return m.value_or(MatrixMetrics{});
+  return Named(m.value_or(std::vector<double>(3)));
 }
 
 TEST(ComputeMatrixMetrics, HandComputedTwoByTwo) {
@@ -129,10 +166,10 @@ class Stream {
   }
   void AddRaw(const std::string& bytes) { bytes_ += bytes; }
   const std::string& bytes() const { return bytes_; }
-  absl::StatusOr<std::vector<HeadMetrics>> Compute(int threads) const {
+  absl::StatusOr<std::vector<HeadMetrics>> Compute(int threads,
+                                                   MeasureOptions options = {}) const {
     FILE* f = fmemopen(const_cast<char*>(bytes_.data()), bytes_.size(), "rb");
     io::NpyStreamReader reader(f, "in.npy");
-    HeadMetricsOptions options;
     options.threads = threads;
     absl::StatusOr<std::vector<HeadMetrics>> out = ComputeHeadMetrics(&reader, options);
     fclose(f);
@@ -168,18 +205,18 @@ TEST(ComputeHeadMetrics, MatchesABruteForceReferenceAveragedOverSequences) {
     const HeadMetrics& h = (*one)[m];
     EXPECT_EQ(h.layer, m / heads);
     EXPECT_EQ(h.head, m % heads);
-    EXPECT_NEAR(h.metrics.entropy, expected[m].entropy, 1e-12);
-    EXPECT_NEAR(h.metrics.sparsity, expected[m].sparsity, 1e-15);
-    EXPECT_NEAR(h.metrics.distance, expected[m].distance, 1e-11);
-    some_sparse_entries |= h.metrics.sparsity > (n - 1) / (2.0 * n);
+    const MatrixMetrics got = Named(h.values);
+    EXPECT_NEAR(got.entropy, expected[m].entropy, 1e-12);
+    EXPECT_NEAR(got.sparsity, expected[m].sparsity, 1e-15);
+    EXPECT_NEAR(got.distance, expected[m].distance, 1e-11);
+    some_sparse_entries |= got.sparsity > (n - 1) / (2.0 * n);
   }
   EXPECT_TRUE(some_sparse_entries) << "the fixture should have entries below 1e-4";
   for (int threads : {2, 3, 4, 7}) {
     absl::StatusOr<std::vector<HeadMetrics>> many = stream.Compute(threads);
     ASSERT_TRUE(many.ok()) << many.status();
     for (int m = 0; m < layers * heads; ++m) {
-      EXPECT_EQ((*many)[m].metrics.entropy, (*one)[m].metrics.entropy) << threads;
-      EXPECT_EQ((*many)[m].metrics.distance, (*one)[m].metrics.distance) << threads;
+      EXPECT_EQ((*many)[m].values, (*one)[m].values) << threads;
     }
   }
 }
@@ -221,14 +258,110 @@ TEST(ComputeHeadMetrics, RejectsBadStreamsWithOneLine) {
   EXPECT_FALSE(text.Compute(1).ok());
 }
 
+// Record r's key bytes: the window of `tokens` at r L, as dump_attention cuts them.
+MeasureOptions WithTokens(const std::string& tokens, bool profiles) {
+  MeasureOptions o;
+  o.token_window = [tokens](int64_t record, int64_t length) -> absl::StatusOr<std::string> {
+    if ((record + 1) * length > static_cast<int64_t>(tokens.size())) {
+      return absl::FailedPreconditionError("tokens too short");
+    }
+    return tokens.substr(record * length, length);
+  };
+  o.profiles = profiles;
+  return o;
+}
+
+TEST(ComputeHeadMetrics, HandComputedPositionScoresAndProfilesAveragedOverSequences) {
+  // Record 0 = "a b": row 0 on itself; row 1 1/4 on byte 0, 3/4 on itself; row 2 on byte 1.
+  // Record 1 = "[\n3": every row on byte 0. One layer, one head, L = 3.
+  Stream stream;
+  stream.Add({1, 0, 0, 0.25f, 0.75f, 0, 0, 1, 0}, {1, 1, 3, 3});
+  stream.Add({1, 0, 0, 1, 0, 0, 1, 0, 0}, {1, 1, 3, 3});
+  const std::string tokens = "a b[\n3";
+  for (int threads : {1, 3}) {
+    absl::StatusOr<std::vector<HeadMetrics>> heads =
+        stream.Compute(threads, WithTokens("a b[\n3", true));
+    ASSERT_TRUE(heads.ok()) << heads.status();
+    ASSERT_EQ(heads->size(), 1u);
+    const std::vector<const HeadMetric*> metrics = SelectHeadMetrics(true);
+    ASSERT_EQ((*heads)[0].values.size(), metrics.size());
+    std::map<std::string, double> v;
+    for (size_t k = 0; k < metrics.size(); ++k) v[metrics[k]->name] = (*heads)[0].values[k];
+    const double r = 1 / (1 + 1e-9);  // every row sums to 1
+    // Per record: the mean over rows (rows 1..2 for to_prev); then the mean of the records.
+    EXPECT_NEAR(v["to_prev"], ((0.25 + 1) / 2 + (1 + 0) / 2.0) / 2 * r, 1e-15);
+    EXPECT_NEAR(v["to_self"], ((1 + 0.75) / 3 + 1 / 3.0) / 2 * r, 1e-15);
+    EXPECT_NEAR(v["to_first"], ((1 + 0.25) / 3 + 1) / 2 * r, 1e-15);
+    EXPECT_NEAR(v["to_space"], ((0.75 + 1) / 3 + 0) / 2 * r, 1e-15);  // record 0, byte 1
+    EXPECT_NEAR(v["to_bracket"], (0 + 1) / 2.0 * r, 1e-15);         // record 1's byte 0
+    EXPECT_NEAR(v["to_newline"], 0, 1e-15);
+    EXPECT_NEAR(v["to_digit"], 0, 1e-15);
+    EXPECT_NEAR(v["to_lt"], 0, 1e-15);
+    EXPECT_NEAR(v["distance"], ((0.25 + 1) / 3 + (0 + 1 + 2) / 3.0) / 2, 1e-9);
+    // The profile: per record the mean over rows of the mass at distance d.
+    const std::vector<double>& p = (*heads)[0].profile;
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_NEAR(p[0], ((1 + 0.75) / 3 + 1 / 3.0) / 2 * r, 1e-15);
+    EXPECT_NEAR(p[1], ((0.25 + 1) / 3 + 1 / 3.0) / 2 * r, 1e-15);
+    EXPECT_NEAR(p[2], (0 + 1 / 3.0) / 2 * r, 1e-15);
+    EXPECT_NEAR(p[0] + p[1] + p[2], r, 1e-15);
+  }
+  EXPECT_EQ(stream.Compute(2, WithTokens("a b[", false)).status().message(), "tokens too short");
+}
+
+TEST(ComputeHeadMetrics, ManyThreadsGiveTheSameNumbersWithEveryOption) {
+  std::mt19937_64 rng(3);
+  Stream stream;
+  std::string tokens;
+  for (int r = 0; r < 3; ++r) stream.Add(RandomAttention(2, 2, 37, &rng), {2, 2, 37, 37});
+  for (int j = 0; j < 3 * 37; ++j) tokens += "<a [ \n9x"[j % 8];
+  const absl::StatusOr<std::vector<HeadMetrics>> one = stream.Compute(1, WithTokens(tokens, true));
+  ASSERT_TRUE(one.ok()) << one.status();
+  for (int threads : {2, 5}) {
+    const absl::StatusOr<std::vector<HeadMetrics>> many =
+        stream.Compute(threads, WithTokens(tokens, true));
+    ASSERT_TRUE(many.ok());
+    for (size_t h = 0; h < one->size(); ++h) {
+      EXPECT_EQ((*many)[h].values, (*one)[h].values);
+      EXPECT_EQ((*many)[h].profile, (*one)[h].profile);
+    }
+  }
+}
+
+// Headers that claim far more data than follows (found by fuzzing): one error, and no
+// allocation sized by the claim.
+TEST(ComputeHeadMetrics, NeverAllocatesFromAHeaderAlone) {
+  const std::vector<std::vector<int64_t>> claims = {
+      {100000000000, 1, 1, 1}, {1, int64_t{1} << 31, 1, 1}, {1, 1, 20000, 20000}};
+  for (const std::vector<int64_t>& shape : claims) {
+    for (int threads : {1, 2}) {
+      Stream hostile;
+      std::string ones;
+      for (int k = 0; k < 16; ++k) ones.append("\x00\x00\x80\x3f", 4);  // 1.0f
+      hostile.AddRaw(io::NpyFloat32Header(shape) + ones);
+      g_largest_allocation = 0;
+      const absl::Status s = hostile.Compute(threads).status();
+      EXPECT_FALSE(s.ok());
+      EXPECT_EQ(s.message().substr(0, 17), "in.npy: record 0:") << s;
+      EXPECT_LT(g_largest_allocation.load(), size_t{8} << 20) << s;
+    }
+  }
+}
+
 TEST(HeadMetricsTable, HasTheExactHeaderAndFullPrecision) {
   HeadMetrics h;
   h.layer = 1;
   h.head = 2;
-  h.metrics = {1.0 / 3, 0.967071533203125, 2.94924259185791};
-  EXPECT_EQ(io::FormatTable(HeadMetricsTable({h})),
+  h.values = {1.0 / 3, 0.967071533203125, 2.94924259185791};
+  EXPECT_EQ(io::FormatTable(HeadMetricsTable({h}, false)),
             "layer,head,entropy,sparsity,distance\n1,2,0.3333333333333333,0.967071533203125,"
             "2.94924259185791\n");
+  h.values.resize(SelectHeadMetrics(true).size(), 0.5);
+  EXPECT_EQ(io::FormatTable(HeadMetricsTable({h}, true)).substr(0, 157),
+            "layer,head,entropy,sparsity,distance,to_prev,to_self,to_first,to_space,to_newline,"
+            "to_lt,to_bracket,to_digit\n1,2,0.3333333333333333,0.967071533203125,2.949242");
+  h.profile = {0.75, 0.25};
+  EXPECT_EQ(io::FormatTable(ProfileTable({h})), "layer,head,d0,d1\n1,2,0.75,0.25\n");
 }
 
 }  // namespace

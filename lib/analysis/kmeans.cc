@@ -127,25 +127,36 @@ KMeansResult Lloyd(const Points& x, Points centers, int max_iter, double tol) {
 
 }  // namespace
 
-absl::StatusOr<KMeansResult> KMeans(const Points& x, const KMeansOptions& options) {
-  if (options.k < 1) return absl::InvalidArgumentError(absl::StrCat("--k=", options.k, " must be >= 1"));
-  if (x.rows() < options.k) {
-    return absl::FailedPreconditionError(absl::StrCat("k-means with k=", options.k, " needs at least ",
-                                                   options.k, " rows; the input has ", x.rows()));
+absl::Status CheckKMeansParams(const KMeansParams& params) {
+  if (params.k < 1) return absl::InvalidArgumentError(absl::StrCat("k = ", params.k, " must be >= 1"));
+  if (params.n_init < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("n_init = ", params.n_init, " must be >= 1"));
   }
-  if (options.n_init < 1) return absl::InvalidArgumentError("--n_init must be >= 1");
-  if (options.max_iter < 1) return absl::InvalidArgumentError("--max_iter must be >= 1");
-  if (!(options.tol >= 0)) return absl::InvalidArgumentError("--tol must be >= 0");
+  if (params.max_iter < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("max_iter = ", params.max_iter, " must be >= 1"));
+  }
+  if (!(params.tol >= 0) || !std::isfinite(params.tol)) {
+    return absl::InvalidArgumentError(absl::StrCat("tol = ", params.tol, " must be a number >= 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KMeansResult> KMeans(const Points& x, const KMeansParams& params) {
+  if (absl::Status s = CheckKMeansParams(params); !s.ok()) return s;
+  if (x.rows() < params.k) {
+    return absl::FailedPreconditionError(absl::StrCat("k-means with k=", params.k, " needs at least ",
+                                                   params.k, " rows; the input has ", x.rows()));
+  }
   // scikit-learn scales tol by the mean per-feature variance of the data.
   const Eigen::RowVectorXd mean = x.colwise().mean();
   const double variance =
       (x.rowwise() - mean).array().square().sum() / static_cast<double>(x.rows() * x.cols());
-  const double tol = options.tol * variance;
-  std::mt19937_64 rng(options.seed);
+  const double tol = params.tol * variance;
+  std::mt19937_64 rng(params.seed);
   KMeansResult best;
   best.inertia = std::numeric_limits<double>::infinity();
-  for (int run = 0; run < options.n_init; ++run) {
-    KMeansResult r = Lloyd(x, KMeansPlusPlus(x, options.k, &rng), options.max_iter, tol);
+  for (int run = 0; run < params.n_init; ++run) {
+    KMeansResult r = Lloyd(x, KMeansPlusPlus(x, params.k, &rng), params.max_iter, tol);
     if (r.inertia < best.inertia) best = std::move(r);
   }
   return best;

@@ -11,7 +11,7 @@
 
 namespace attn::analysis {
 
-struct KMeansOptions {
+struct KMeansParams {
   int k = 4;
   int n_init = 10;     // restarts; the lowest inertia wins
   int max_iter = 300;  // Lloyd iterations per restart
@@ -28,9 +28,12 @@ struct KMeansResult {
   int iterations = 0;       // Lloyd iterations of the winning restart
 };
 
+// InvalidArgument for k < 1, non-positive n_init / max_iter or a negative or non-finite tol.
+absl::Status CheckKMeansParams(const KMeansParams& params);
+
 // Deterministic for a seed. InvalidArgument for k < 1, non-positive n_init / max_iter or a
 // negative tol; FailedPrecondition for fewer points than k.
-absl::StatusOr<KMeansResult> KMeans(const Points& x, const KMeansOptions& options);
+absl::StatusOr<KMeansResult> KMeans(const Points& x, const KMeansParams& params);
 
 }  // namespace attn::analysis
 

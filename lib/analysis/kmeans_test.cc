@@ -23,7 +23,7 @@ Points Rows(std::initializer_list<std::initializer_list<double>> rows) {
 
 TEST(KMeans, FindsObviousClustersAndTheirMeans) {
   const Points x = Rows({{0, 0}, {0, 1}, {10, 10}, {10, 11}, {0, 0.5}});
-  KMeansOptions o;
+  KMeansParams o;
   o.k = 2;
   absl::StatusOr<KMeansResult> r = KMeans(x, o);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -41,7 +41,7 @@ TEST(KMeans, FindsObviousClustersAndTheirMeans) {
 
 TEST(KMeans, KEqualToNGivesEveryPointItsOwnCluster) {
   const Points x = Rows({{0}, {1}, {2}, {3}});
-  KMeansOptions o;
+  KMeansParams o;
   o.k = 4;
   absl::StatusOr<KMeansResult> r = KMeans(x, o);
   ASSERT_TRUE(r.ok());
@@ -54,7 +54,7 @@ TEST(KMeans, IsDeterministicForASeed) {
   std::normal_distribution<double> g;
   Points x(300, 2);
   for (Eigen::Index i = 0; i < x.rows(); ++i) x.row(i) << g(rng), g(rng);
-  KMeansOptions o;
+  KMeansParams o;
   o.k = 5;
   o.seed = 11;
   const KMeansResult a = *KMeans(x, o);
@@ -68,9 +68,9 @@ TEST(KMeans, IsDeterministicForASeed) {
 
 TEST(KMeans, RejectsBadArguments) {
   const Points x = Rows({{0}, {1}});
-  KMeansOptions o;
+  KMeansParams o;
   o.k = 0;
-  EXPECT_EQ(KMeans(x, o).status().message(), "--k=0 must be >= 1");
+  EXPECT_EQ(KMeans(x, o).status().message(), "k = 0 must be >= 1");
   o.k = 3;
   EXPECT_EQ(KMeans(x, o).status().message(),
             "k-means with k=3 needs at least 3 rows; the input has 2");
@@ -87,7 +87,7 @@ constexpr double kSklearnBestInertiaK4 = 47.9421180706;
 TEST(KMeans, MatchesScikitLearnsBestInertiaOnTheSeedMetrics) {
   Standardizer scaler;
   const Points x = SeedPoints(&scaler);
-  KMeansOptions o;
+  KMeansParams o;
   o.k = 4;
   for (uint64_t seed : {0, 1, 2}) {
     o.seed = seed;

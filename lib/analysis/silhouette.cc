@@ -10,8 +10,9 @@
 
 namespace attn::analysis {
 
-absl::StatusOr<std::vector<double>> SilhouetteSamples(const Points& x, const std::vector<int>& labels,
-                                                      int threads) {
+absl::StatusOr<std::vector<double>> SilhouetteSamples(const Points& x,
+                                                      const std::vector<int>& labels, int threads,
+                                                      const Dissimilarity& dissimilarity) {
   const int64_t n = x.rows();
   if (static_cast<int64_t>(labels.size()) != n) {
     return absl::InvalidArgumentError(
@@ -32,21 +33,12 @@ absl::StatusOr<std::vector<double>> SilhouetteSamples(const Points& x, const std
   for (int64_t i = 0; i < n; ++i) ++count[cluster[i] = ids[labels[i]]];
 
   std::vector<double> s(n);
-  const Eigen::Index dims = x.cols();
   ParallelFor(n, threads, [&](int64_t begin, int64_t end) {
-    std::vector<double> sum(k);
+    std::vector<double> sum(k), distance(n);
     for (int64_t i = begin; i < end; ++i) {
       std::fill(sum.begin(), sum.end(), 0.0);
-      const double* xi = x.row(i).data();
-      for (int64_t j = 0; j < n; ++j) {
-        const double* xj = x.row(j).data();
-        double d2 = 0;
-        for (Eigen::Index c = 0; c < dims; ++c) {
-          const double diff = xi[c] - xj[c];
-          d2 += diff * diff;
-        }
-        sum[cluster[j]] += std::sqrt(d2);
-      }
+      dissimilarity.row(x, i, 0, n, distance.data());
+      for (int64_t j = 0; j < n; ++j) sum[cluster[j]] += distance[j];
       const int own = cluster[i];
       if (count[own] == 1) {
         s[i] = 0;
@@ -64,8 +56,9 @@ absl::StatusOr<std::vector<double>> SilhouetteSamples(const Points& x, const std
   return s;
 }
 
-absl::StatusOr<double> SilhouetteScore(const Points& x, const std::vector<int>& labels, int threads) {
-  absl::StatusOr<std::vector<double>> s = SilhouetteSamples(x, labels, threads);
+absl::StatusOr<double> SilhouetteScore(const Points& x, const std::vector<int>& labels, int threads,
+                                       const Dissimilarity& dissimilarity) {
+  absl::StatusOr<std::vector<double>> s = SilhouetteSamples(x, labels, threads, dissimilarity);
   if (!s.ok()) return s.status();
   double total = 0;
   for (double v : *s) total += v;

@@ -51,7 +51,8 @@ class CondensedMatrix {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Merge>> WardLinkage(const Points& x, int threads) {
+absl::StatusOr<std::vector<Merge>> WardLinkage(const Points& x, int threads,
+                                               const Dissimilarity& dissimilarity) {
   const int64_t n = x.rows();
   if (n < 2) {
     return absl::FailedPreconditionError(absl::StrCat("Ward clustering needs at least 2 rows; got ", n));
@@ -70,14 +71,8 @@ absl::StatusOr<std::vector<Merge>> WardLinkage(const Points& x, int threads) {
   }
   ParallelFor(n, threads, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      for (int64_t j = i + 1; j < n; ++j) {
-        double s = 0;
-        for (Eigen::Index c = 0; c < x.cols(); ++c) {
-          const double diff = x(i, c) - x(j, c);
-          s += diff * diff;
-        }
-        d[Condensed(n, i, j)] = std::sqrt(s);
-      }
+      // Row i of the condensed triangle, j = i + 1 .. n - 1, is contiguous.
+      if (i + 1 < n) dissimilarity.row(x, i, i + 1, n, d + Condensed(n, i, i + 1));
     }
   });
 

@@ -27,7 +27,7 @@ absl::StatusOr<BatchStream> BatchStream::FromTokens(const std::string& tokens, i
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": ", n, " tokens are shorter than one batch (", batch, " streams x ",
         seq_len + 1, " = ", batch * (seq_len + 1),
-        " tokens needed); use a longer file or a smaller --batch_size or --seq_len"));
+        " tokens needed); use a longer file or a smaller `batch_size` or `seq_len`"));
   }
   torch::Tensor streams = torch::from_blob(const_cast<char*>(tokens.data()),
                                            {batch, stream_len}, torch::kUInt8)

@@ -1,4 +1,4 @@
-// Training batches from a byte token stream (DESIGN.md section 5): the stream is laid out
+// Training batches from a byte token stream (docs/design.md, "Training"): the stream is laid out
 // as `batch` parallel streams, each cut into consecutive windows of seq_len inputs whose
 // targets are the same window shifted by one byte.
 #ifndef ATTN_LIB_DATA_BATCHES_H_

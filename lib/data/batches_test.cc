@@ -75,7 +75,7 @@ TEST(BatchStreamTest, ShorterThanOneBatchIsAClearError) {
   const std::string message(data.status().message());
   EXPECT_NE(message.find("small.u8"), std::string::npos) << message;
   EXPECT_NE(message.find("8 tokens needed"), std::string::npos) << message;
-  EXPECT_NE(message.find("--batch_size"), std::string::npos) << message;
+  EXPECT_NE(message.find("`batch_size`"), std::string::npos) << message;
 }
 
 TEST(BatchStreamTest, MissingFileNamesThePath) {

@@ -28,7 +28,7 @@ bool AllDigits(string_view s) {
 
 absl::Status NotANumber(string_view part) {
   return absl::InvalidArgumentError(
-      absl::StrCat("--splits: '", part,
+      absl::StrCat("`splits`: '", part,
                    "' is neither a decimal fraction (like 0.05) nor a byte count (like 5000000); "
                    "give 2 or 3 comma-separated parts for train,valid[,test]"));
 }
@@ -44,11 +44,11 @@ absl::StatusOr<int64_t> ParseFraction(string_view part) {
   }
   if (decimals.size() > kScaleDigits) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--splits: '", part, "' has more than 18 decimals"));
+        absl::StrCat("`splits`: '", part, "' has more than 18 decimals"));
   }
   while (whole.size() > 1 && whole[0] == '0') whole.remove_prefix(1);
   if (whole.size() > 1 || (whole.size() == 1 && whole[0] > '1')) {
-    return absl::InvalidArgumentError(absl::StrCat("--splits: fraction '", part, "' is above 1"));
+    return absl::InvalidArgumentError(absl::StrCat("`splits`: fraction '", part, "' is above 1"));
   }
   int64_t value = whole == "1" ? kFractionScale : 0;
   int64_t place = kFractionScale / 10;
@@ -57,11 +57,11 @@ absl::StatusOr<int64_t> ParseFraction(string_view part) {
     place /= 10;
   }
   if (value > kFractionScale) {
-    return absl::InvalidArgumentError(absl::StrCat("--splits: fraction '", part, "' is above 1"));
+    return absl::InvalidArgumentError(absl::StrCat("`splits`: fraction '", part, "' is above 1"));
   }
   if (value == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--splits: fraction '", part, "' is 0; every split needs some bytes"));
+        absl::StrCat("`splits`: fraction '", part, "' is 0; every split needs some bytes"));
   }
   return value;
 }
@@ -70,11 +70,11 @@ absl::StatusOr<int64_t> ParseByteCount(string_view part) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(part, &value)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--splits: byte count '", part, "' is too large"));
+        absl::StrCat("`splits`: byte count '", part, "' is too large"));
   }
   if (value == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--splits: byte count '", part, "' is 0; every split needs some bytes"));
+        absl::StrCat("`splits`: byte count '", part, "' is 0; every split needs some bytes"));
   }
   return value;
 }
@@ -94,7 +94,7 @@ absl::StatusOr<SplitSpec> ParseSplits(std::string_view flag) {
   const std::vector<string_view> parts = absl::StrSplit(text, ',');
   if (parts.size() != 2 && parts.size() != 3) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--splits='", text, "' has ", parts.size(),
+        absl::StrCat("`splits`='", text, "' has ", parts.size(),
                      " parts; give 2 (train,valid) or 3 (train,valid,test), e.g. 0.9,0.05,0.05"));
   }
   SplitSpec spec;
@@ -112,7 +112,7 @@ absl::StatusOr<SplitSpec> ParseSplits(std::string_view flag) {
     for (int64_t p : spec.parts) sum += p;
     if (sum < kFractionScale - kSumTolerance || sum > kFractionScale + kSumTolerance) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--splits='", text, "': fractions sum to ",
+          absl::StrCat("`splits`='", text, "': fractions sum to ",
                        static_cast<double>(sum) / static_cast<double>(kFractionScale),
                        ", not 1; make them add up to 1 (e.g. 0.9,0.05,0.05)"));
     }
@@ -130,7 +130,7 @@ absl::StatusOr<std::vector<Split>> ComputeSplits(const SplitSpec& spec, int64_t 
     for (int64_t p : spec.parts) sum += p;
     if (sum != input_size) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--splits=", absl::StrJoin(spec.parts, ","), " sums to ",
+          "`splits`=", absl::StrJoin(spec.parts, ","), " sums to ",
           static_cast<int64_t>(sum > INT64_MAX ? INT64_MAX : sum), " bytes but the input has ",
           input_size, "; byte counts must add up to the input size exactly (or use fractions)"));
     }
@@ -150,7 +150,7 @@ absl::StatusOr<std::vector<Split>> ComputeSplits(const SplitSpec& spec, int64_t 
     if (sizes[i] <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "split '", kSplitNames[i], "' of a ", input_size,
-          "-byte input would be empty; use a larger input or give --splits as byte counts"));
+          "-byte input would be empty; use a larger input or give `splits` as byte counts"));
     }
     splits.push_back(Split{kSplitNames[i], offset, sizes[i]});
     offset += sizes[i];

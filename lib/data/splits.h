@@ -1,4 +1,4 @@
-// How a byte corpus is divided into train / valid / test (DESIGN.md section 5).
+// How a byte corpus is divided into train / valid / test (docs/design.md, "Training").
 #ifndef ATTN_LIB_DATA_SPLITS_H_
 #define ATTN_LIB_DATA_SPLITS_H_
 

@@ -65,7 +65,7 @@ absl::StatusOr<TokenFormat> ParseTokenFormat(const std::string& name) {
   if (name == "u8") return TokenFormat::kU8;
   if (name == "ids") return TokenFormat::kIds;
   return absl::InvalidArgumentError(
-      absl::StrCat("--format=", name, " is not a token format; use u8 or ids"));
+      absl::StrCat("`format`=", name, " is not a token format; use u8 or ids"));
 }
 
 const char* TokenFormatName(TokenFormat format) {

@@ -79,7 +79,7 @@ absl::Status AwaitAllRanks(c10d::Store& store, const DistConfig& config, const s
           config.timeout_s, " s with ", arrived, " of ", config.world_size,
           " ranks arrived (missing ranks ", absl::StrJoin(missing, ","),
           missing.size() == 10 ? ",..." : "", "): start all ", config.world_size,
-          " ranks with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE, or raise --dist_timeout_s"));
+          " ranks with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE, or raise `dist_timeout_s`"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -158,6 +158,13 @@ struct Communicator::Group {
     options.reduceOp = op;
     Run(process_group->allreduce(tensors, options));
   }
+  std::vector<torch::Tensor> AllGather(const torch::Tensor& t, int world_size) {
+    std::vector<torch::Tensor> inputs{t};
+    std::vector<std::vector<torch::Tensor>> outputs(1);
+    for (int r = 0; r < world_size; ++r) outputs[0].push_back(torch::empty_like(t));
+    Run(process_group->allgather(outputs, inputs));
+    return outputs[0];
+  }
   void Broadcast(torch::Tensor& t) {
     std::vector<torch::Tensor> tensors{t};
     c10d::BroadcastOptions options;
@@ -178,8 +185,8 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const DistCo
 #ifndef USE_C10D_NCCL
   if (config.backend == Backend::kNccl) {
     return absl::InvalidArgumentError(
-        "--dist_backend=nccl needs a LibTorch built with CUDA and NCCL, and this build links a "
-        "CPU-only LibTorch: use --dist_backend=gloo (or rebuild with --define=torch_cuda=1)");
+        "`dist_backend`=nccl needs a LibTorch built with CUDA and NCCL, and this build links a "
+        "CPU-only LibTorch: use `dist_backend`=gloo (or rebuild with bazel --define=torch_cuda=1)");
   }
 #endif
   const std::string where = absl::StrCat(config.master_addr, ":", config.master_port);
@@ -202,7 +209,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const DistCo
         return absl::UnavailableError(absl::StrCat(
             "rank 0 cannot serve the rendezvous: port ", config.master_port,
             " is already in use (another job or process holds it): choose a free port with "
-            "--master_port or MASTER_PORT"));
+            "`master_port` or MASTER_PORT"));
       }
       return absl::UnavailableError(absl::StrCat("rank 0 cannot serve the rendezvous on port ",
                                                  config.master_port, ": ", detail));
@@ -250,7 +257,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const DistCo
 absl::Status Communicator::Failure(const char* operation, const std::exception& error) const {
   return absl::UnavailableError(absl::StrCat(
       "rank ", config_.rank, " of ", config_.world_size, ": ", operation, " failed (",
-      Describe(error), "): another rank probably died or stalled (--dist_timeout_s=",
+      Describe(error), "): another rank probably died or stalled (`dist_timeout_s`=",
       config_.timeout_s, "); see the other ranks' logs"));
 }
 
@@ -326,6 +333,27 @@ absl::Status Communicator::SumAcrossRanks(std::vector<double>* values) {
     return Failure("summing across ranks", e);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<torch::Tensor>> Communicator::AllGather(const torch::Tensor& tensor) {
+  if (!group_) return std::vector<torch::Tensor>{tensor};
+  try {
+    // Collectives of tensors of different sizes would fail obscurely: compare first.
+    auto numel = torch::tensor({tensor.numel(), -tensor.numel()},
+                               torch::TensorOptions(torch::kInt64).device(group_->device));
+    group_->AllReduce(numel, c10d::ReduceOp::MAX);
+    if (numel[0].item<int64_t>() != tensor.numel() || -numel[1].item<int64_t>() != tensor.numel()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "rank ", config_.rank, ": the ranks gather tensors of different sizes (this rank has ",
+          tensor.numel(), " values)"));
+    }
+    std::vector<torch::Tensor> gathered =
+        group_->AllGather(tensor.contiguous().to(group_->device), config_.world_size);
+    for (torch::Tensor& t : gathered) t = t.to(tensor.device());
+    return gathered;
+  } catch (const std::exception& e) {
+    return Failure("gathering from every rank", e);
+  }
 }
 
 }  // namespace attn::dist

@@ -44,6 +44,10 @@ class Communicator {
   // Sums each value over the ranks, in place (e.g. validation loss sum and token count).
   absl::Status SumAcrossRanks(std::vector<double>* values);
 
+  // Every rank's `tensor` (the same shape and type on all ranks), in rank order, on every
+  // rank: element r is rank r's. A world of one gives {tensor}.
+  absl::StatusOr<std::vector<torch::Tensor>> AllGather(const torch::Tensor& tensor);
+
   // Total wall time spent in AverageGradients so far, in seconds.
   double gradient_seconds() const { return gradient_seconds_; }
 

@@ -4,20 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "gflags/gflags.h"
-
-DEFINE_int32(rank, 0, "This process's rank in a data-parallel job, 0..world_size-1 (else $RANK).");
-DEFINE_int32(world_size, 1, "Number of processes in the data-parallel job (else $WORLD_SIZE, else 1).");
-DEFINE_int32(local_rank, 0, "This process's rank on its machine (else $LOCAL_RANK).");
-DEFINE_string(master_addr, "127.0.0.1",
-              "Host of rank 0, which serves the rendezvous (else $MASTER_ADDR, else 127.0.0.1).");
-DEFINE_int32(master_port, 29500, "TCP port of the rendezvous on rank 0 (else $MASTER_PORT, else 29500).");
-DEFINE_string(dist_backend, "gloo",
-              "Collective backend: gloo (CPU) or nccl (only in a LibTorch built with CUDA).");
-DEFINE_double(dist_timeout_s, 300,
-              "Seconds a rank waits for the others (rendezvous, each collective) before it "
-              "stops with an error.");
+#include "lib/runtime/option_checks.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::dist {
 namespace {
@@ -43,11 +31,6 @@ absl::StatusOr<std::optional<int>> IntSetting(const std::optional<int>& flag,
   return std::optional<int>(*value);
 }
 
-std::optional<int> FlagIfGiven(const char* name, int value) {
-  if (gflags::GetCommandLineFlagInfoOrDie(name).is_default) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 const char* BackendName(Backend backend) {
@@ -68,28 +51,33 @@ absl::StatusOr<DistConfig> ResolveDistConfig(const DistFlags& flags, const EnvLo
   config.world_size = world_size->value_or(1);
   if (config.world_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "world size ", config.world_size, " (--world_size or WORLD_SIZE) must be at least 1"));
+        "world size ", config.world_size, " (", runtime::Opt("world_size"),
+        " or WORLD_SIZE) must be at least 1"));
   }
   if (config.world_size > 1 && !rank->has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the world size is ", config.world_size,
-        " but this process has no rank: set --rank or RANK (0..", config.world_size - 1, ")"));
+        " but this process has no rank: set ", runtime::Opt("rank"), " or RANK (0..",
+        config.world_size - 1, ")"));
   }
   config.rank = rank->value_or(0);
   if (config.rank < 0 || config.rank >= config.world_size) {
-    return absl::InvalidArgumentError(absl::StrCat("rank ", config.rank, " (--rank or RANK) is not in 0..",
+    return absl::InvalidArgumentError(absl::StrCat("rank ", config.rank, " (", runtime::Opt("rank"),
+                                                   " or RANK) is not in 0..",
                                                    config.world_size - 1, " for world size ",
                                                    config.world_size));
   }
   config.local_rank = local_rank->value_or(0);
   if (config.local_rank < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("local rank ", config.local_rank, " (--local_rank or LOCAL_RANK) is negative"));
+        absl::StrCat("local rank ", config.local_rank, " (", runtime::Opt("local_rank"),
+                     " or LOCAL_RANK) is negative"));
   }
   config.master_port = port->value_or(config.master_port);
   if (config.master_port < 1 || config.master_port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "master port ", config.master_port, " (--master_port or MASTER_PORT) is not in 1..65535"));
+        "master port ", config.master_port, " (", runtime::Opt("master_port"),
+        " or MASTER_PORT) is not in 1..65535"));
   }
   if (flags.master_addr) {
     config.master_addr = *flags.master_addr;
@@ -97,40 +85,32 @@ absl::StatusOr<DistConfig> ResolveDistConfig(const DistFlags& flags, const EnvLo
     config.master_addr = *addr;
   }
   if (config.master_addr.empty()) {
-    return absl::InvalidArgumentError("--master_addr is empty: give the host of rank 0");
+    return absl::InvalidArgumentError(runtime::Opt("master_addr") +
+                                      " is empty: give the host of rank 0");
   }
-  if (flags.backend == "gloo") {
+  if (flags.dist_backend == "gloo") {
     config.backend = Backend::kGloo;
-  } else if (flags.backend == "nccl") {
+  } else if (flags.dist_backend == "nccl") {
     config.backend = Backend::kNccl;
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dist_backend=", flags.backend, " is not one of gloo, nccl"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        runtime::Opt("dist_backend"), "=", flags.dist_backend, " is not one of gloo, nccl"));
   }
-  if (!(flags.timeout_s > 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--dist_timeout_s=%g must be positive", flags.timeout_s));
+  if (absl::Status s =
+          runtime::CheckNumber("dist_timeout_s", flags.dist_timeout_s, runtime::kPositive);
+      !s.ok()) {
+    return s;
   }
-  config.timeout_s = flags.timeout_s;
+  config.timeout_s = flags.dist_timeout_s;
   return config;
 }
 
-absl::StatusOr<DistConfig> DistConfigFromCommandLine() {
-  DistFlags flags;
-  flags.rank = FlagIfGiven("rank", FLAGS_rank);
-  flags.world_size = FlagIfGiven("world_size", FLAGS_world_size);
-  flags.local_rank = FlagIfGiven("local_rank", FLAGS_local_rank);
-  flags.master_port = FlagIfGiven("master_port", FLAGS_master_port);
-  if (!gflags::GetCommandLineFlagInfoOrDie("master_addr").is_default) {
-    flags.master_addr = FLAGS_master_addr;
-  }
-  flags.backend = FLAGS_dist_backend;
-  flags.timeout_s = FLAGS_dist_timeout_s;
-  return ResolveDistConfig(flags, [](const std::string& name) -> std::optional<std::string> {
+EnvLookup ProcessEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
     if (value == nullptr) return std::nullopt;
     return std::string(value);
-  });
+  };
 }
 
 }  // namespace attn::dist

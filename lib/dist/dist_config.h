@@ -1,7 +1,8 @@
 // Where a process stands in a data-parallel job: its rank, the world size and the
 // rendezvous address, read the way torchrun and Slurm wrappers pass them (environment
-// variables RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or from the flags
-// --rank, --world_size, --local_rank, --master_addr, --master_port, which win when given.
+// variables RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or from the options
+// rank, world_size, local_rank, master_addr, master_port (flags of the tools, in
+// tools/dist_flags), which win when given.
 #ifndef ATTN_LIB_DIST_DIST_CONFIG_H_
 #define ATTN_LIB_DIST_DIST_CONFIG_H_
 
@@ -29,12 +30,12 @@ struct DistConfig {
   bool distributed() const { return world_size > 1; }
 };
 
-// The flags as given on the command line; nullopt where the user did not give one.
+// The options as given on the command line; nullopt where the user did not give one.
 struct DistFlags {
   std::optional<int> rank, world_size, local_rank, master_port;
   std::optional<std::string> master_addr;
-  std::string backend = "gloo";
-  double timeout_s = 300;
+  std::string dist_backend = "gloo";
+  double dist_timeout_s = 300;
 };
 
 // Looks up an environment variable; nullopt when unset.
@@ -42,11 +43,11 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
 // Flags first, then the environment, then the single-process defaults. A job is
 // distributed only when the world size is above 1. Errors are kInvalidArgument and
-// name the flag or variable at fault.
+// name the option or variable at fault.
 absl::StatusOr<DistConfig> ResolveDistConfig(const DistFlags& flags, const EnvLookup& env);
 
-// ResolveDistConfig with this process's command-line flags and environment.
-absl::StatusOr<DistConfig> DistConfigFromCommandLine();
+// This process's environment.
+EnvLookup ProcessEnvironment();
 
 const char* BackendName(Backend backend);
 

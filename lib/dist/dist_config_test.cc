@@ -1,5 +1,6 @@
 #include "lib/dist/dist_config.h"
 
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -44,8 +45,8 @@ TEST(ResolveDistConfig, FlagsWinOverEnvironment) {
   flags.world_size = 2;
   flags.master_addr = "10.0.0.1";
   flags.master_port = 4321;
-  flags.backend = "nccl";
-  flags.timeout_s = 7;
+  flags.dist_backend = "nccl";
+  flags.dist_timeout_s = 7;
   absl::StatusOr<DistConfig> c = ResolveDistConfig(
       flags, Env({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"MASTER_ADDR", "node7"}, {"MASTER_PORT", "1"}}));
   ASSERT_TRUE(c.ok()) << c.status();
@@ -67,16 +68,18 @@ void ExpectError(const DistFlags& flags, std::map<std::string, std::string> env,
 
 TEST(ResolveDistConfig, ClearErrors) {
   ExpectError({}, {{"WORLD_SIZE", "two"}}, "WORLD_SIZE=\"two\" is not an integer");
-  ExpectError({}, {{"WORLD_SIZE", "2"}}, "set --rank or RANK (0..1)");
-  ExpectError({}, {{"WORLD_SIZE", "2"}, {"RANK", "2"}}, "rank 2 (--rank or RANK) is not in 0..1");
+  ExpectError({}, {{"WORLD_SIZE", "2"}}, "set `rank` or RANK (0..1)");
+  ExpectError({}, {{"WORLD_SIZE", "2"}, {"RANK", "2"}}, "rank 2 (`rank` or RANK) is not in 0..1");
   ExpectError({}, {{"WORLD_SIZE", "0"}}, "must be at least 1");
   ExpectError({}, {{"MASTER_PORT", "70000"}}, "not in 1..65535");
   DistFlags bad_backend;
-  bad_backend.backend = "mpi";
-  ExpectError(bad_backend, {}, "--dist_backend=mpi is not one of gloo, nccl");
+  bad_backend.dist_backend = "mpi";
+  ExpectError(bad_backend, {}, "`dist_backend`=mpi is not one of gloo, nccl");
   DistFlags bad_timeout;
-  bad_timeout.timeout_s = 0;
-  ExpectError(bad_timeout, {}, "--dist_timeout_s=0 must be positive");
+  bad_timeout.dist_timeout_s = 0;
+  ExpectError(bad_timeout, {}, "`dist_timeout_s`=0 must be a finite number > 0");
+  bad_timeout.dist_timeout_s = std::nan("");
+  ExpectError(bad_timeout, {}, "`dist_timeout_s`=nan must be a finite number > 0");
 }
 
 }  // namespace

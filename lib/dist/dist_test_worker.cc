@@ -15,12 +15,15 @@
 #include "gflags/gflags.h"
 #include "lib/dist/communicator.h"
 #include "lib/dist/dist_config.h"
+#include "tools/dist_flags.h"
 #include "lib/runtime/tool.h"
 #include "lib/runtime/torch_runtime.h"
 #include "torch/torch.h"
+#include "tools/torch_main.h"
 
 DEFINE_string(scenario, "collectives",
-              "collectives (all-reduce, buckets, broadcast, sum) | models_differ | die | stall | hold");
+              "collectives (all-reduce, buckets, broadcast, sum, gather) | models_differ | die | "
+              "stall | hold");
 DEFINE_string(pid_dir, "", "hold: write <pid_dir>/<rank>.pid before sleeping");
 
 namespace attn::dist {
@@ -145,6 +148,28 @@ absl::Status SumScenario(Communicator& comm) {
   return Check(std::abs(values[1] - 10 * w * (w + 1) / 2) < 1e-12, "token count");
 }
 
+// Rank r contributes [r, 10 r, 100 r] (int64) and [r + 0.5] (float): every rank gets all
+// of them, in rank order.
+absl::Status GatherScenario(Communicator& comm) {
+  absl::StatusOr<std::vector<torch::Tensor>> ints =
+      comm.AllGather(torch::tensor({int64_t{1}, int64_t{10}, int64_t{100}}) * comm.rank());
+  if (!ints.ok()) return ints.status();
+  absl::StatusOr<std::vector<torch::Tensor>> floats =
+      comm.AllGather(torch::tensor({comm.rank() + 0.5f}));
+  if (!floats.ok()) return floats.status();
+  absl::Status status = Check(static_cast<int>(ints->size()) == comm.world_size() &&
+                                  static_cast<int>(floats->size()) == comm.world_size(),
+                              "one tensor per rank");
+  for (int r = 0; status.ok() && r < comm.world_size(); ++r) {
+    status = Check((*ints)[r].scalar_type() == torch::kInt64 &&
+                       (*ints)[r][2].item<int64_t>() == 100 * r &&
+                       (*ints)[r][1].item<int64_t>() == 10 * r &&
+                       (*floats)[r][0].item<float>() == r + 0.5f,
+                   absl::StrCat("rank ", r, "'s gathered values"));
+  }
+  return status;
+}
+
 absl::Status ModelsDifferScenario(Communicator& comm) {
   torch::nn::Sequential mine = MakeModule(comm.rank(), comm.rank() == 1 ? 9 : 8);
   return comm.BroadcastModule(*mine);
@@ -170,13 +195,14 @@ absl::Status HoldScenario(Communicator& comm) {
 }
 
 absl::Status Run() {
-  absl::StatusOr<DistConfig> config = DistConfigFromCommandLine();
+  absl::StatusOr<DistConfig> config = tools::DistConfigFromFlags();
   if (!config.ok()) return config.status();
   absl::StatusOr<std::unique_ptr<Communicator>> comm = Communicator::Connect(*config);
   if (!comm.ok()) return comm.status();
   const std::string& s = FLAGS_scenario;
   if (s == "collectives") {
-    for (auto scenario : {AllReduceScenario, BucketsScenario, BroadcastScenario, SumScenario}) {
+    for (auto scenario :
+         {AllReduceScenario, BucketsScenario, BroadcastScenario, SumScenario, GatherScenario}) {
       absl::Status status = scenario(**comm);
       if (!status.ok()) return status;
     }
@@ -192,8 +218,6 @@ absl::Status Run() {
 }  // namespace attn::dist
 
 int main(int argc, char** argv) {
-  attn::runtime::InitTorchTool(&argc, &argv, "dist_test_worker --scenario=NAME [dist flags]");
-  absl::Status status = attn::dist::Run();
-  if (!status.ok()) return attn::runtime::Fail(status);
-  return attn::runtime::kExitOk;
+  attn::tools::InitTorchMain(&argc, &argv, "dist_test_worker --scenario=NAME [dist flags]");
+  return attn::runtime::RunCommand(attn::dist::Run);
 }

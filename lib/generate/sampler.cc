@@ -4,8 +4,20 @@
 
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
+#include "lib/runtime/option_checks.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::generate {
+
+absl::Status SamplingOptions::Validate() const {
+  for (const absl::Status& s :
+       {runtime::CheckNumber("temperature", temperature, runtime::kNonNegative),
+        runtime::CheckNumber("top_p", top_p, runtime::kFraction), runtime::CheckInteger("top_k", top_k, 0),
+        runtime::CheckInteger("max_bytes", max_bytes, 0), runtime::CheckInteger("context", context, 0)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
 
 torch::Tensor NextByteProbabilities(const torch::Tensor& logits, const SamplingOptions& options) {
   torch::Tensor l = logits.detach().to(torch::kCPU, torch::kDouble).reshape({-1});
@@ -33,9 +45,10 @@ torch::Tensor NextByteProbabilities(const torch::Tensor& logits, const SamplingO
 
 absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
                       const SamplingOptions& options, const std::function<absl::Status(char)>& emit) {
-  if (prompt.empty()) return absl::InvalidArgumentError("the prompt is empty; give --prompt or --prompt_file");
-  if (options.top_k < 0 || options.top_p <= 0 || options.top_p > 1 || options.max_bytes < 0) {
-    return absl::InvalidArgumentError("need --top_k >= 0, 0 < --top_p <= 1 and --max_bytes >= 0");
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  if (prompt.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the prompt is empty; give ", runtime::Opt("prompt"),
+                                                   " or ", runtime::Opt("prompt_file")));
   }
   const int64_t context = options.context > 0 ? std::min(options.context, model.MaxSeqLen())
                                               : model.MaxSeqLen();
@@ -50,6 +63,10 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
         torch::tensor(std::vector<int64_t>(bytes.begin() + start, bytes.end()), torch::kInt64)
             .unsqueeze(0);
     torch::Tensor logits = model.Forward(tokens)[0][-1];
+    if (!torch::isfinite(logits).all().item<bool>()) {
+      return absl::FailedPreconditionError(
+          "the model computes non-finite logits (its weights hold NaN or infinity); retrain it");
+    }
     torch::Tensor probs = NextByteProbabilities(logits, options);
     const int64_t next = torch::multinomial(probs, 1, false, generator).item<int64_t>();
     bytes.push_back(next);

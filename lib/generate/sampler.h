@@ -19,6 +19,10 @@ struct SamplingOptions {
   int64_t max_bytes = 500;
   int64_t context = 0;  // bytes of context the model sees (0 = the model's MaxSeqLen)
   uint64_t seed = 42;
+
+  // Finite temperature >= 0, 0 < top_p <= 1, top_k >= 0, max_bytes >= 0, context >= 0:
+  // InvalidArgument naming the option otherwise.
+  absl::Status Validate() const;
 };
 
 // The distribution [256] the next byte is drawn from, given logits [256]: softmax of
@@ -26,7 +30,9 @@ struct SamplingOptions {
 // whose probability is at least top_p), renormalised. Ties at the cut are kept.
 torch::Tensor NextByteProbabilities(const torch::Tensor& logits, const SamplingOptions& options);
 
-// Feeds `prompt` (not empty) and emits options.max_bytes sampled bytes one by one.
+// Feeds `prompt` (not empty) and emits options.max_bytes sampled bytes one by one. Checks
+// the options first; a model that computes non-finite logits (NaN or infinite weights) is
+// an error, not a sample.
 absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
                       const SamplingOptions& options, const std::function<absl::Status(char)>& emit);
 

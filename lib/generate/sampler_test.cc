@@ -1,8 +1,11 @@
 #include "lib/generate/sampler.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -108,10 +111,50 @@ TEST(SamplerTest, SamplingIsReproducibleForASeed) {
   EXPECT_EQ(Sample(model, "x", o).substr(0, 3), "yz{");
 }
 
+TEST(SamplerTest, OptionsMustBeFiniteAndInRange) {
+  const double nan = std::nan("");
+  for (const auto& [change, fragment] :
+       std::vector<std::pair<std::function<void(SamplingOptions&)>, std::string>>{
+           {[&](SamplingOptions& o) { o.temperature = nan; }, "`temperature`=nan"},
+           {[](SamplingOptions& o) { o.temperature = -1; }, "`temperature`=-1"},
+           {[&](SamplingOptions& o) { o.top_p = nan; }, "`top_p`=nan"},
+           {[](SamplingOptions& o) { o.top_p = 0; }, "`top_p`=0"},
+           {[](SamplingOptions& o) { o.top_p = 1.5; }, "`top_p`=1.5"},
+           {[](SamplingOptions& o) { o.top_k = -1; }, "`top_k`=-1"},
+           {[](SamplingOptions& o) { o.max_bytes = -1; }, "`max_bytes`=-1"}}) {
+    SamplingOptions o;
+    change(o);
+    const absl::Status s = o.Validate();
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << fragment;
+    EXPECT_NE(s.message().find(fragment), std::string::npos) << s;
+  }
+  EXPECT_TRUE(SamplingOptions{}.Validate().ok());
+}
+
 TEST(SamplerTest, EmptyPromptIsAnError) {
   CountingModel model;
   EXPECT_EQ(Generate(model, "", {}, [](char) { return absl::OkStatus(); }).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// A model whose weights went NaN: generation stops with an error instead of sampling.
+class NanModel : public CountingModel {
+ public:
+  torch::Tensor ForwardWithAttention(const torch::Tensor& tokens, std::vector<torch::Tensor>* a) override {
+    return CountingModel::ForwardWithAttention(tokens, a) * std::nan("");
+  }
+};
+
+TEST(SamplerTest, NonFiniteLogitsAreAnError) {
+  NanModel model;
+  int emitted = 0;
+  const absl::Status s = Generate(model, "a", {}, [&](char) {
+    ++emitted;
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(s.message().find("non-finite"), std::string::npos) << s;
+  EXPECT_EQ(emitted, 0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/io/interrupt_cleanup.h"
 
 namespace attn::io {
 namespace {
@@ -23,14 +24,45 @@ absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(message);
 }
 
+bool IsFolder(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 }  // namespace
+
+absl::Status CreateParentFolders(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return absl::OkStatus();
+  const std::string parent = path.substr(0, slash);
+  if (IsFolder(parent)) return absl::OkStatus();
+  // Each prefix that ends before a '/', shortest first ("a", "a/b"); "//" and a leading
+  // "/" give empty or root prefixes, which exist.
+  for (size_t end = path.find('/', 1); end != std::string::npos && end <= slash; end = path.find('/', end + 1)) {
+    const std::string folder = path.substr(0, end);
+    if (folder.back() == '/' || mkdir(folder.c_str(), 0777) == 0) continue;
+    const int err = errno;
+    if (IsFolder(folder)) continue;  // it exists (EEXIST, or EACCES/EROFS on an existing one)
+    struct stat st;
+    if (err == EEXIST || stat(folder.c_str(), &st) == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create the folder for ", path, ": ", folder, " exists and is not a folder"));
+    }
+    errno = err;
+    return ErrnoError(absl::StrCat("create the folder ", folder, " for"), path);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<AtomicFile> AtomicFile::Open(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("empty output path");
-  if (path == "-") return AtomicFile(path, "", stdout);
+  if (path == "-") return AtomicFile(path, "", stdout, -1);
+  if (absl::Status s = CreateParentFolders(path); !s.ok()) return s;
   std::string temp = path + ".tmp.XXXXXX";
   const int fd = mkstemp(temp.data());
   if (fd < 0) return ErrnoError("create a file beside", path);
+  // Registered before anything else can fail, so a signal from here on removes it.
+  const int cleanup_handle = RegisterTempFile(temp);
   // mkstemp creates 0600; give the file the mode a plain open() would have.
   const mode_t mask = umask(0);
   umask(mask);
@@ -40,19 +72,21 @@ absl::StatusOr<AtomicFile> AtomicFile::Open(const std::string& path) {
     const absl::Status status = ErrnoError("open", temp);
     close(fd);
     unlink(temp.c_str());
+    UnregisterTempFile(cleanup_handle);
     return status;
   }
-  return AtomicFile(path, temp, file);
+  return AtomicFile(path, temp, file, cleanup_handle);
 }
 
-AtomicFile::AtomicFile(std::string path, std::string temp_path, FILE* file)
-    : path_(std::move(path)), temp_path_(std::move(temp_path)), file_(file) {}
+AtomicFile::AtomicFile(std::string path, std::string temp_path, FILE* file, int cleanup_handle)
+    : path_(std::move(path)), temp_path_(std::move(temp_path)), file_(file), cleanup_handle_(cleanup_handle) {}
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
     : path_(std::move(other.path_)),
       temp_path_(std::move(other.temp_path_)),
       file_(std::exchange(other.file_, nullptr)),
-      committed_(other.committed_) {}
+      committed_(other.committed_),
+      cleanup_handle_(std::exchange(other.cleanup_handle_, -1)) {}
 
 AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
   if (this != &other) {
@@ -61,11 +95,17 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
     temp_path_ = std::move(other.temp_path_);
     file_ = std::exchange(other.file_, nullptr);
     committed_ = other.committed_;
+    cleanup_handle_ = std::exchange(other.cleanup_handle_, -1);
   }
   return *this;
 }
 
 AtomicFile::~AtomicFile() { Abandon(); }
+
+void AtomicFile::RemoveTemporary() {
+  unlink(temp_path_.c_str());
+  UnregisterTempFile(std::exchange(cleanup_handle_, -1));
+}
 
 void AtomicFile::Abandon() {
   if (file_ == nullptr) return;
@@ -73,7 +113,7 @@ void AtomicFile::Abandon() {
     std::fflush(file_);
   } else {
     std::fclose(file_);
-    if (!committed_) unlink(temp_path_.c_str());
+    RemoveTemporary();
   }
   file_ = nullptr;
 }
@@ -104,14 +144,15 @@ absl::Status AtomicFile::Commit() {
   FILE* file = std::exchange(file_, nullptr);
   if (std::fclose(file) != 0) {
     const absl::Status status = ErrnoError("close", path_);
-    unlink(temp_path_.c_str());
+    RemoveTemporary();
     return status;
   }
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     const absl::Status status = ErrnoError("rename into place", path_);
-    unlink(temp_path_.c_str());
+    RemoveTemporary();
     return status;
   }
+  UnregisterTempFile(std::exchange(cleanup_handle_, -1));
   committed_ = true;
   return absl::OkStatus();
 }

@@ -1,4 +1,4 @@
-// Output files that appear whole or not at all (DESIGN.md section 8).
+// Output files that appear whole or not at all (docs/design.md, section 8).
 #ifndef ATTN_LIB_IO_ATOMIC_FILE_H_
 #define ATTN_LIB_IO_ATOMIC_FILE_H_
 
@@ -13,9 +13,11 @@ namespace attn::io {
 
 // Writes to a temporary file beside `path` and renames it over `path` on Commit().
 // Destroying an uncommitted writer removes the temporary file, so a failure (or an
-// early return) never leaves a half-written output. Path "-" writes straight to stdout.
+// early return) never leaves a half-written output; so does SIGINT, SIGTERM or SIGHUP
+// (lib/io/interrupt_cleanup.h). Path "-" writes straight to stdout.
 class AtomicFile {
  public:
+  // Creates the missing parent folders of `path` first (CreateParentFolders).
   static absl::StatusOr<AtomicFile> Open(const std::string& path);
   AtomicFile(AtomicFile&& other) noexcept;
   AtomicFile& operator=(AtomicFile&& other) noexcept;
@@ -35,16 +37,24 @@ class AtomicFile {
   bool is_stdout() const { return path_ == "-"; }
 
  private:
-  AtomicFile(std::string path, std::string temp_path, FILE* file);
+  AtomicFile(std::string path, std::string temp_path, FILE* file, int cleanup_handle);
   void Abandon();
+  // Unlinks the temporary file and drops its registration.
+  void RemoveTemporary();
 
   std::string path_;
   std::string temp_path_;
   FILE* file_ = nullptr;
   bool committed_ = false;
+  int cleanup_handle_ = -1;  // the temporary file's registration for removal on a signal
 };
 
-// Writes `bytes` to `path` atomically.
+// Creates the folders above `path` that do not exist yet, as mkdir -p does (mode 0777 less
+// the umask). A parent that exists but is not a folder, or a folder that cannot be created,
+// is an error naming it and `path`.
+absl::Status CreateParentFolders(const std::string& path);
+
+// Writes `bytes` to `path` atomically (creating its parent folders).
 absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes);
 
 // Reads a whole file ("-" reads stdin).

@@ -1,7 +1,10 @@
 #include "lib/io/atomic_file.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -64,10 +67,86 @@ TEST(AtomicFile, AbandonedRewriteKeepsTheOldFile) {
 }
 
 TEST(AtomicFile, UnwritableDirectoryIsAClearError) {
-  absl::StatusOr<AtomicFile> file = AtomicFile::Open("/nonexistent-dir/out.txt");
+  // Open creates missing folders (and the tests may run as root), so the unwritable place
+  // is one where no folder can be made.
+  absl::StatusOr<AtomicFile> file = AtomicFile::Open("/proc/nonexistent-dir/out.txt");
   ASSERT_FALSE(file.ok());
-  EXPECT_NE(std::string(file.status().message()).find("/nonexistent-dir/out.txt"),
-            std::string::npos);
+  EXPECT_EQ(file.status().message(),
+            "cannot create the folder /proc/nonexistent-dir for /proc/nonexistent-dir/out.txt: "
+            "No such file or directory");
+}
+
+TEST(AtomicFile, CreatesMissingParentFolders) {
+  const std::string dir = TempDir();
+  for (const std::string& path : {dir + "/a/b/c/out.txt", dir + "//a//d/out.txt", dir + "/a/b/c/again"}) {
+    ASSERT_TRUE(WriteFileAtomically(path, "x").ok()) << path;
+    EXPECT_EQ(*ReadFile(path), "x");
+  }
+  EXPECT_EQ(ListDir(dir + "/a/b/c").size(), 2u);
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/a/b").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+}
+
+TEST(AtomicFile, ParentThatIsAFileIsAClearError) {
+  const std::string dir = TempDir();
+  ASSERT_TRUE(WriteFileAtomically(dir + "/models", "not a folder").ok());
+  for (const std::string& path : {dir + "/models/dense.safetensors", dir + "/models/x/y.tsv"}) {
+    absl::StatusOr<AtomicFile> file = AtomicFile::Open(path);
+    ASSERT_FALSE(file.ok()) << path;
+    EXPECT_EQ(file.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(file.status().message(),
+              "cannot create the folder for " + path + ": " + dir + "/models exists and is not a folder");
+  }
+  EXPECT_EQ(ListDir(dir), std::vector<std::string>{"models"});
+}
+
+// Forks a child that opens `path`, writes part of it, tells the parent, and waits to be
+// killed by `sig`. Returns the child's wait status.
+int KillChildMidWrite(const std::string& path, int sig) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
+  const pid_t child = fork();
+  if (child == 0) {
+    close(ready[0]);
+    absl::StatusOr<AtomicFile> file = AtomicFile::Open(path);
+    if (!file.ok() || !file->Write("half of it").ok() || std::fflush(file->stream()) != 0) _exit(3);
+    if (write(ready[1], "r", 1) != 1) _exit(4);
+    while (true) pause();
+  }
+  close(ready[1]);
+  char byte;
+  const bool started = read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  if (started) kill(child, sig);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return status;
+}
+
+TEST(AtomicFile, ASignalRemovesTheTemporaryFileAndStillEndsTheProcess) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    const std::string dir = TempDir();
+    const int status = KillChildMidWrite(dir + "/sub/out.npy", sig);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "signal " << sig << ": wait status " << status;
+    EXPECT_EQ(WTERMSIG(status), sig);
+    EXPECT_TRUE(ListDir(dir + "/sub").empty()) << "signal " << sig << " left " << ListDir(dir + "/sub")[0];
+  }
+}
+
+TEST(AtomicFile, AForkedChildsSignalLeavesTheParentsFileAlone) {
+  const std::string dir = TempDir();
+  absl::StatusOr<AtomicFile> file = AtomicFile::Open(dir + "/out.txt");
+  ASSERT_TRUE(file.ok());
+  const pid_t child = fork();
+  if (child == 0) raise(SIGTERM);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(ListDir(dir).size(), 1u) << "the parent's temporary file is gone";
+  ASSERT_TRUE(file->Write("whole").ok());
+  ASSERT_TRUE(file->Commit().ok());
+  EXPECT_EQ(*ReadFile(dir + "/out.txt"), "whole");
 }
 
 TEST(ReadFile, MissingFileNamesThePath) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/io/atomic_file.h"
+#include "lib/io/printable.h"
 
 namespace attn::io {
 
@@ -13,8 +14,8 @@ absl::StatusOr<int> Table::ColumnIndex(const std::string& name) const {
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i] == name) return static_cast<int>(i);
   }
-  return absl::NotFoundError(absl::StrCat(source, ": no column '", name,
-                                          "'; the columns are: ", absl::StrJoin(header, ",")));
+  return absl::NotFoundError(absl::StrCat(source, ": no column '", Printable(name),
+                                          "'; the columns are: ", Printable(absl::StrJoin(header, ","), 200)));
 }
 
 absl::StatusOr<std::vector<double>> Table::NumericColumn(const std::string& name) const {
@@ -30,8 +31,8 @@ absl::StatusOr<std::vector<double>> Table::NumericColumn(const std::string& name
     const char* end = begin + cell.size();
     const auto [ptr, ec] = std::from_chars(begin, end, value);
     if (cell.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) {
-      return absl::FailedPreconditionError(absl::StrCat(source, ": line ", r + 2, ", column '", name,
-                                                     "': '", cell, "' is not a finite number"));
+      return absl::FailedPreconditionError(absl::StrCat(source, ": line ", r + 2, ", column '", Printable(name),
+                                                     "': '", Printable(cell), "' is not a finite number"));
     }
     values.push_back(value);
   }
@@ -47,15 +48,18 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
   Table table;
   table.source = std::move(source);
   std::vector<std::vector<std::string>> records;
+  std::vector<size_t> record_lines;  // where each record starts, for errors
   std::vector<std::string> record;
   std::string field;
-  size_t line = 1;
+  size_t line = 1, record_line = 1;
   size_t i = 0;
   bool record_open = false;  // a record has started (so a missing final newline still ends it)
+  bool quoted = false;       // the record has a quoted field (so "" alone is not a blank line)
   while (i < text.size()) {
     const char c = text[i];
     record_open = true;
     if (c == '"' && field.empty()) {
+      quoted = true;
       const size_t start_line = line;
       ++i;
       while (true) {
@@ -85,12 +89,15 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
     }
     if (c == '\n' || c == '\r') {
       i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
-      record.push_back(std::move(field));
+      if (!record.empty() || !field.empty() || quoted) {  // else a blank line, skipped
+        record.push_back(std::move(field));
+        records.push_back(std::move(record));
+        record_lines.push_back(record_line);
+      }
       field.clear();
-      records.push_back(std::move(record));
       record.clear();
-      record_open = false;
-      ++line;
+      record_open = quoted = false;
+      record_line = ++line;
       continue;
     }
     field.push_back(c);
@@ -99,15 +106,15 @@ absl::StatusOr<Table> ParseTable(std::string_view text, std::string source, char
   if (record_open) {
     record.push_back(std::move(field));
     records.push_back(std::move(record));
+    record_lines.push_back(record_line);
   }
   if (records.empty()) {
     return absl::FailedPreconditionError(table.source + ": empty input; expected a header row");
   }
   table.header = std::move(records[0]);
   for (size_t r = 1; r < records.size(); ++r) {
-    if (records[r].size() == 1 && records[r][0].empty()) continue;  // a blank line
     if (records[r].size() != table.header.size()) {
-      return absl::FailedPreconditionError(absl::StrCat(table.source, ": line ", r + 1, " has ",
+      return absl::FailedPreconditionError(absl::StrCat(table.source, ": line ", record_lines[r], " has ",
                                                      records[r].size(), " fields; the header has ",
                                                      table.header.size()));
     }
@@ -138,6 +145,11 @@ void AppendField(const std::string& field, char delimiter, std::string* out) {
 }
 
 void AppendRecord(const std::vector<std::string>& fields, char delimiter, std::string* out) {
+  // One empty field would read back as a blank line.
+  if (fields.size() == 1 && fields[0].empty()) {
+    out->append("\"\"\n");
+    return;
+  }
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out->push_back(delimiter);
     AppendField(fields[i], delimiter, out);

@@ -1,5 +1,5 @@
 // Delimited text tables with a header row: the head-metrics CSV, the clusters CSV and the
-// silhouette TSV of DESIGN.md section 3.
+// silhouette TSV of docs/design.md (section 3).
 #ifndef ATTN_LIB_IO_CSV_H_
 #define ATTN_LIB_IO_CSV_H_
 

@@ -26,6 +26,19 @@ TEST(ParseTable, HandlesQuotesCrlfBlankLinesAndAMissingFinalNewline) {
   EXPECT_EQ(FormatTable(*t), "a,b\n\"x,\"\"y\"\"\",2\n3,\"multi\nline\"\n");
 }
 
+TEST(ParseTable, AQuotedEmptyFieldIsARowNotABlankLine) {
+  absl::StatusOr<Table> t = ParseTable("name\n\"\"\n\nx\n\"\"", "q");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows, (std::vector<std::vector<std::string>>{{""}, {"x"}, {""}}));
+  EXPECT_EQ(FormatTable(*t), "name\n\"\"\nx\n\"\"\n");
+  EXPECT_EQ(ParseTable(FormatTable(*t), "again")->rows, t->rows);
+}
+
+TEST(ParseTable, ErrorsCountLinesOfMultiLineFieldsAndBlankLines) {
+  EXPECT_EQ(ParseTable("a,b\n\"x\ny\",1\n\n3\n", "in.csv").status().message(),
+            "in.csv: line 5 has 1 fields; the header has 2");
+}
+
 TEST(ParseTable, ReadsTabSeparatedValues) {
   absl::StatusOr<Table> t = ParseTable("k\tsilhouette\n2\t0.25\n", "s.tsv", '\t');
   ASSERT_TRUE(t.ok()) << t.status();
@@ -50,6 +63,17 @@ TEST(ParseTable, ErrorsNameTheSourceLineAndColumn) {
   t->rows.erase(t->rows.begin() + 1);
   EXPECT_EQ(t->NumericColumn("b").status().message(),
             "in.csv: line 3, column 'b': '' is not a finite number");
+}
+
+TEST(ParseTable, ErrorsQuoteTheInputOnOneLine) {
+  absl::StatusOr<Table> t = ParseTable("\"a\nb\",c\n\"1\n2\",3\n", "in.csv");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->NumericColumn("x").status().message(), "in.csv: no column 'x'; the columns are: a\\nb,c");
+  EXPECT_EQ(t->NumericColumn("a\nb").status().message(),
+            "in.csv: line 2, column 'a\\nb': '1\\n2' is not a finite number");
+  t->header.assign(100, "column");
+  const std::string columns = std::string(t->NumericColumn("x").status().message());
+  EXPECT_EQ(columns.size(), std::string("in.csv: no column 'x'; the columns are: ").size() + 200 + 3) << columns;
 }
 
 TEST(Table, AddColumnAppendsOneValuePerRow) {

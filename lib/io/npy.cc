@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/io/printable.h"
 
 namespace attn::io {
 namespace {
@@ -21,6 +23,8 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 // numpy caps header dicts at this size when reading; anything longer is not an attention record.
 constexpr uint32_t kMaxHeaderLen = 1 << 16;
+// numpy's own limit (NPY_MAXDIMS).
+constexpr size_t kMaxDims = 64;
 
 std::string ShapeRepr(const std::vector<int64_t>& shape) {
   if (shape.size() == 1) return absl::StrCat("(", shape[0], ",)");
@@ -45,7 +49,7 @@ class HeaderDictParser {
       if (Consume('}')) break;
       std::string key;
       if (!ParseString(&key)) return Bad("expected a quoted key");
-      if (!Consume(':')) return Bad("expected ':' after '" + key + "'");
+      if (!Consume(':')) return Bad("expected ':' after '" + Printable(key) + "'");
       if (key == "descr") {
         if (!ParseString(descr)) return Bad("'descr' is not a simple dtype string");
         have_descr = true;
@@ -54,9 +58,10 @@ class HeaderDictParser {
         have_order = true;
       } else if (key == "shape") {
         if (!ParseShape(shape)) return Bad("'shape' is not a tuple of non-negative integers");
+        if (shape->size() > kMaxDims) return Bad(absl::StrCat("'shape' has more than ", kMaxDims, " dimensions"));
         have_shape = true;
       } else {
-        return Bad("unexpected key '" + key + "'");
+        return Bad("unexpected key '" + Printable(key) + "'");
       }
       SkipSpace();
       if (Consume(',')) continue;
@@ -182,9 +187,16 @@ NpyStreamReader::NpyStreamReader(std::FILE* file, std::string source_name)
   // A pipe's default 64 KB buffer makes writer and reader switch every 64 KB; records are
   // hundreds of MB. Best effort: the stream works the same without it.
   struct stat st;
-  if (fstat(fileno(file_), &st) == 0 && S_ISFIFO(st.st_mode)) {
-    fcntl(fileno(file_), F_SETPIPE_SZ, 1 << 20);
-  }
+  if (fstat(fileno(file_), &st) != 0) return;
+  if (S_ISFIFO(st.st_mode)) fcntl(fileno(file_), F_SETPIPE_SZ, 1 << 20);
+  regular_file_ = S_ISREG(st.st_mode);
+}
+
+int64_t NpyStreamReader::BytesLeftInFile() const {
+  struct stat st;
+  const long position = std::ftell(file_);
+  if (!regular_file_ || position < 0 || fstat(fileno(file_), &st) != 0) return -1;
+  return std::max<int64_t>(0, static_cast<int64_t>(st.st_size) - position);
 }
 
 absl::Status NpyStreamReader::Error(const std::string& message) const {
@@ -255,7 +267,7 @@ absl::StatusOr<bool> NpyStreamReader::NextHeader(NpyHeader* header) {
     return Error(std::string(s.message()));
   }
   if (descr != "<f4") {
-    return Error("dtype '" + descr + "' is not little-endian float32 ('<f4'); write the " +
+    return Error("dtype '" + Printable(descr) + "' is not little-endian float32 ('<f4'); write the " +
                  "attention as float32");
   }
   if (fortran_order) return Error("Fortran-order data; write the attention in C order");
@@ -265,6 +277,14 @@ absl::StatusOr<bool> NpyStreamReader::NextHeader(NpyHeader* header) {
       return Error("shape " + ShapeText(header->shape) + " is too large");
     }
     n *= d;
+  }
+  // A regular file says how much data can follow, so a corrupt or hostile header is refused
+  // here, before any consumer sizes a buffer from it.
+  const int64_t left = BytesLeftInFile();
+  if (left >= 0 && n * static_cast<int64_t>(sizeof(float)) > left) {
+    return Error(absl::StrCat("truncated data: shape ", ShapeText(header->shape), " needs ",
+                              n * sizeof(float), " bytes but the file has ", left,
+                              " left (the file is truncated or its header corrupt)"));
   }
   remaining_ = n;
   return true;
@@ -293,12 +313,20 @@ absl::StatusOr<bool> NpyStreamReader::Next(NpyRecord* record) {
   if (!more.ok() || !*more) return more;
   const int64_t n = header.num_elements();
   record->shape = std::move(header.shape);
-  try {
-    record->data.resize(static_cast<size_t>(n));
-  } catch (const std::bad_alloc&) {
-    return Error(absl::StrCat("cannot hold a record of ", n, " floats in memory"));
-  }
-  if (absl::Status s = ReadData(record->data.data(), n); !s.ok()) return s;
+  // The buffer grows as the data arrives (doubling from 64K floats) unless the size is
+  // already known to be there: a stream's header alone never makes us allocate.
+  const bool sized = regular_file_ || static_cast<int64_t>(record->data.capacity()) >= n;
+  int64_t have = 0;
+  do {
+    const int64_t chunk = sized ? n - have : std::min(n - have, std::max<int64_t>(have, 1 << 16));
+    try {
+      record->data.resize(static_cast<size_t>(have + chunk));
+    } catch (const std::bad_alloc&) {
+      return Error(absl::StrCat("cannot hold a record of ", n, " floats in memory"));
+    }
+    if (absl::Status s = ReadData(record->data.data() + have, chunk); !s.ok()) return s;
+    have += chunk;
+  } while (have < n);
   return true;
 }
 

@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 
 namespace attn::io {
@@ -135,6 +137,74 @@ TEST(NpyStreamReader, ReadsFromAPipe) {
   EXPECT_EQ(count, 3);
 }
 
+TEST(NpyStreamReader, ReadsARegularFileToItsLastByte) {
+  FILE* f = std::fopen("testdata/npy/two_records.npy", "rb");
+  ASSERT_NE(f, nullptr);
+  NpyStreamReader reader(f, "two_records.npy");
+  NpyRecord record;
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<bool> more = reader.Next(&record);
+    ASSERT_TRUE(more.ok() && *more) << more.status();
+  }
+  EXPECT_EQ(record.data, (std::vector<float>{0.5f, -1.25f, 3.0f, 1e-3f}));
+  absl::StatusOr<bool> more = reader.Next(&record);
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_FALSE(*more);
+  fclose(f);
+}
+
+// 192 bytes: numpy's 128-byte header claiming `shape`, then 64 bytes of data.
+std::string HostileRecord(const std::vector<int64_t>& shape) {
+  std::string bytes = NpyFloat32Header(shape);
+  EXPECT_EQ(bytes.size(), 128u);
+  return bytes + std::string(64, '\x01');
+}
+
+const std::vector<int64_t> kHostileShapes[] = {
+    {100'000'000'000, 1, 1, 1}, {1, int64_t{1} << 31, 1, 1}, {1, 1, 20000, 20000}};
+
+TEST(NpyStreamReader, RefusesAHeaderThatClaimsMoreThanTheFileHolds) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/hostile.npy";
+  const char* bytes_needed[] = {"400000000000", "8589934592", "1600000000"};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(WriteFileAtomically(path, HostileRecord(kHostileShapes[i])).ok());
+    const std::string expected = absl::StrCat(
+        "hostile.npy: record 0: truncated data: shape [", absl::StrJoin(kHostileShapes[i], ", "),
+        "] needs ", bytes_needed[i], " bytes but the file has 64 left (the file is truncated or its "
+        "header corrupt)");
+    FILE* f = std::fopen(path.c_str(), "rb");
+    NpyStreamReader pieces(f, "hostile.npy");
+    NpyHeader header;
+    EXPECT_EQ(pieces.NextHeader(&header).status().message(), expected);
+    fclose(f);
+    f = std::fopen(path.c_str(), "rb");
+    NpyStreamReader whole(f, "hostile.npy");
+    NpyRecord record;
+    EXPECT_EQ(whole.Next(&record).status().message(), expected);
+    EXPECT_EQ(record.data.capacity(), 0u) << "allocated from the header alone";
+    fclose(f);
+  }
+}
+
+TEST(NpyStreamReader, OnAPipeGrowsTheRecordOnlyWithTheDataThatArrives) {
+  for (const std::vector<int64_t>& shape : kHostileShapes) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const std::string bytes = HostileRecord(shape);
+    ASSERT_EQ(write(fds[1], bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    close(fds[1]);
+    FILE* f = fdopen(fds[0], "rb");
+    NpyStreamReader reader(f, "pipe");
+    NpyRecord record;
+    const int64_t n = NpyHeader{shape}.num_elements();
+    EXPECT_EQ(reader.Next(&record).status().message(),
+              absl::StrCat("pipe: record 0: truncated data: the stream ends ", n * 4 - 64,
+                           " bytes before the record's end"));
+    EXPECT_LE(record.data.capacity(), size_t{1} << 16) << "floats allocated for 16 that arrived";
+    fclose(f);
+  }
+}
+
 std::string ErrorOf(const std::string& bytes) {
   FILE* f = MemoryStream(bytes);
   NpyStreamReader reader(f, "in.npy");
@@ -171,6 +241,16 @@ TEST(NpyStreamReader, RejectsBadInputWithOneClearLine) {
   std::string bad_dict = good;
   bad_dict.replace(bad_dict.find("'shape'"), 7, "'shapf'");
   EXPECT_EQ(ErrorOf(bad_dict), "in.npy: record 0: malformed header dict: unexpected key 'shapf'");
+  std::string line_break = good;
+  line_break.replace(line_break.find("'shape'"), 7, "'s\nape'");
+  EXPECT_EQ(ErrorOf(line_break), "in.npy: record 0: malformed header dict: unexpected key 's\\nape'");
+  EXPECT_EQ(ErrorOf(NpyFloat32Header(std::vector<int64_t>(65, 1)) + "1234"),
+            "in.npy: record 0: malformed header dict: 'shape' has more than 64 dimensions");
+}
+
+TEST(NpyStreamReader, RefusesAShapeWhoseSizeOverflows) {
+  EXPECT_EQ(ErrorOf(HostileRecord({int64_t{1} << 40, int64_t{1} << 40})),
+            "in.npy: record 0: shape [1099511627776, 1099511627776] is too large");
 }
 
 }  // namespace

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "lib/io/atomic_file.h"
+#include "lib/io/printable.h"
 #include "nlohmann/json.hpp"
 
 namespace attn::io {
@@ -41,10 +44,11 @@ absl::StatusOr<uint64_t> NumElements(const std::vector<int64_t>& shape) {
   return n;
 }
 
+// At most 200 bytes: the shape came from the file and may have any number of dimensions.
 std::string ShapeString(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) absl::StrAppend(&s, i ? "," : "", shape[i]);
-  return s + "]";
+  return Printable(s + "]", 200);
 }
 
 }  // namespace
@@ -55,7 +59,7 @@ absl::StatusOr<int64_t> SafetensorsDtypeSize(const std::string& dtype) {
       {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},
       {"U32", 4},  {"F32", 4}, {"I64", 8}, {"U64", 8},     {"F64", 8}};
   auto it = kSizes.find(dtype);
-  if (it == kSizes.end()) return absl::InvalidArgumentError(absl::StrCat("unknown dtype \"", dtype, "\""));
+  if (it == kSizes.end()) return absl::InvalidArgumentError(absl::StrCat("unknown dtype \"", Printable(dtype), "\""));
   return it->second;
 }
 
@@ -100,12 +104,28 @@ absl::StatusOr<Safetensors> ParseSafetensors(std::string_view bytes, const std::
     return fail(absl::StrCat("header size ", header_size, " runs beyond the end of the file (", bytes.size(),
                              " bytes); the file is truncated or corrupt"));
   }
+  // nlohmann keeps the last of two equal keys; the format has one entry per name, so a
+  // repeated key at any level is refused rather than silently resolved.
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::string> duplicate;
+  auto find_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Event::object_end) {
+      open_objects.pop_back();
+    } else if (event == Event::key && !duplicate && !open_objects.back().insert(parsed.get<std::string>()).second) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.substr(8, header_size));
+    header = nlohmann::json::parse(bytes.substr(8, header_size), find_duplicates);
   } catch (const nlohmann::json::exception& e) {
-    return fail(absl::StrCat("header is not valid JSON (", e.what(), ")"));
+    return fail(absl::StrCat("header is not valid JSON (", Printable(e.what(), 200), ")"));
   }
+  if (duplicate) return fail(absl::StrCat("the header names \"", Printable(*duplicate), "\" twice"));
   if (!header.is_object()) return fail("header is not a JSON object");
 
   const std::string_view data = bytes.substr(8 + header_size);
@@ -115,12 +135,12 @@ absl::StatusOr<Safetensors> ParseSafetensors(std::string_view bytes, const std::
     if (name == "__metadata__") {
       if (!entry.is_object()) return fail("__metadata__ is not an object");
       for (const auto& [k, v] : entry.items()) {
-        if (!v.is_string()) return fail(absl::StrCat("metadata \"", k, "\" is not a string"));
+        if (!v.is_string()) return fail(absl::StrCat("metadata \"", Printable(k), "\" is not a string"));
         result.metadata[k] = v.get<std::string>();
       }
       continue;
     }
-    const std::string where = absl::StrCat("tensor \"", name, "\": ");
+    const std::string where = absl::StrCat("tensor \"", Printable(name), "\": ");
     if (!entry.is_object()) return fail(where + "entry is not an object");
     for (const char* field : {"dtype", "shape", "data_offsets"}) {
       if (!entry.contains(field)) return fail(absl::StrCat(where, "missing \"", field, "\""));
@@ -164,8 +184,8 @@ absl::StatusOr<Safetensors> ParseSafetensors(std::string_view bytes, const std::
   std::sort(ranges.begin(), ranges.end());
   uint64_t covered = 0;
   for (const auto& [range, name] : ranges) {
-    if (range.first < covered) return fail(absl::StrCat("tensor \"", name, "\" overlaps another tensor"));
-    if (range.first > covered) return fail(absl::StrCat("unused bytes before tensor \"", name, "\""));
+    if (range.first < covered) return fail(absl::StrCat("tensor \"", Printable(name), "\" overlaps another tensor"));
+    if (range.first > covered) return fail(absl::StrCat("unused bytes before tensor \"", Printable(name), "\""));
     covered = range.second;
   }
   if (covered != data.size()) {

@@ -128,6 +128,28 @@ TEST(SafetensorsTest, RejectsCorruptFilesWithClearErrors) {
        "trailing bytes"},
       {"metadata not string", HandMadeImage(R"({"__metadata__":{"k":1}})", ""), "not a string"},
       {"entry not object", HandMadeImage(R"({"a":3})", ""), "not an object"},
+      {"duplicate tensor", HandMadeImage(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                         R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", ok_data),
+       "the header names \"a\" twice"},
+      {"duplicate metadata", HandMadeImage(R"({"__metadata__":{"k":"1","k":"2"}})", ""), "names \"k\" twice"},
+      {"duplicate field", HandMadeImage(R"({"a":{"dtype":"F32","dtype":"F64","shape":[2],"data_offsets":[0,8]}})",
+                                        ok_data),
+       "names \"dtype\" twice"},
+      {"element count overflows",
+       HandMadeImage(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", ok_data),
+       "shape overflows"},
+      {"byte count overflows",
+       HandMadeImage(R"({"a":{"dtype":"F32","shape":[4294967296,2147483648],"data_offsets":[0,8]}})", ok_data),
+       "8 bytes do not hold F32 [4294967296,2147483648]"},
+      {"dimension beyond int64",
+       HandMadeImage(R"({"a":{"dtype":"F32","shape":[9223372036854775808],"data_offsets":[0,8]}})", ok_data),
+       "dimension too large"},
+      {"offset beyond the data",
+       HandMadeImage(R"({"a":{"dtype":"U8","shape":[8],"data_offsets":[0,18446744073709551615]}})", ok_data),
+       "out of range"},
+      {"name with a line break", HandMadeImage(R"({"a\nb":3})", ""), "tensor \"a\\nb\": entry is not an object"},
+      {"binary header", HandMadeImage(std::string("\x93\n\0{", 4), ""), "not valid JSON"},
+      {"metadata not object", HandMadeImage(R"({"__metadata__":[]})", ""), "__metadata__ is not an object"},
   };
   ASSERT_TRUE(ParseSafetensors(good, "ok").ok());
   for (const BadCase& c : cases) {
@@ -136,6 +158,7 @@ TEST(SafetensorsTest, RejectsCorruptFilesWithClearErrors) {
     EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
     EXPECT_TRUE(Contains(f.status().message(), "ckpt.safetensors")) << c.name;
     EXPECT_TRUE(Contains(f.status().message(), c.message)) << c.name << ": " << f.status();
+    EXPECT_FALSE(Contains(f.status().message(), "\n")) << c.name << ": more than one line";
   }
 }
 

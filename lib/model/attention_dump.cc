@@ -5,10 +5,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "lib/data/byte_corpus.h"
 #include "lib/io/npy.h"
-#include "lib/model/checkpoint.h"
-#include "lib/runtime/progress.h"
+#include "lib/runtime/option_checks.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::model {
 
@@ -18,9 +17,13 @@ absl::StatusOr<std::vector<int64_t>> ParseIndexList(const std::string& spec, int
   if (spec.empty()) return indices;
   for (absl::string_view part : absl::StrSplit(spec, ',')) {
     int64_t index;
-    if (!absl::SimpleAtoi(part, &index) || index < 0 || index >= limit) {
-      return absl::InvalidArgumentError(absl::StrCat("--", what, "=", spec, ": '", part,
-                                                     "' is not an index in 0..", limit - 1));
+    if (!absl::SimpleAtoi(part, &index) || index < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(runtime::Opt(what), "=", spec, ": '", part,
+                                                     "' is not an index"));
+    }
+    if (index >= limit) {
+      return absl::OutOfRangeError(absl::StrCat(runtime::Opt(what), "=", spec, ": ", index,
+                                                " is not an index in 0..", limit - 1, " of this model"));
     }
     indices.push_back(index);
   }
@@ -29,19 +32,28 @@ absl::StatusOr<std::vector<int64_t>> ParseIndexList(const std::string& spec, int
 
 absl::Status ValidateAttentionDump(const LanguageModel& model, int64_t num_tokens,
                                    const AttentionDumpOptions& options) {
-  if (options.num_seqs < 1) return absl::InvalidArgumentError("--num_seqs must be at least 1");
-  if (options.offset < 0) return absl::InvalidArgumentError("--offset must be >= 0");
-  if (options.seq_len < 1 || options.seq_len > model.MaxSeqLen()) {
-    return absl::InvalidArgumentError(absl::StrCat("--seq_len=", options.seq_len,
-                                                   " is outside 1..", model.MaxSeqLen(),
-                                                   ", the model's positional table"));
+  using runtime::Opt;
+  for (const absl::Status& s : {runtime::CheckInteger("num_seqs", options.num_seqs, 1),
+                                runtime::CheckInteger("seq_len", options.seq_len, 1),
+                                runtime::CheckInteger("offset", options.offset, 0)}) {
+    if (!s.ok()) return s;
   }
-  const int64_t needed = options.offset + options.num_seqs * options.seq_len;
-  if (needed > num_tokens) {
+  if (options.seq_len > model.MaxSeqLen()) {
+    return absl::OutOfRangeError(absl::StrCat(Opt("seq_len"), "=", options.seq_len, " is outside 1..",
+                                              model.MaxSeqLen(), ", the model's positional table"));
+  }
+  // offset + num_seqs * seq_len <= num_tokens, checked without computing what may overflow.
+  const bool fits = options.offset <= num_tokens &&
+                    options.num_seqs <= (num_tokens - options.offset) / options.seq_len;
+  if (!fits) {
+    int64_t needed = 0;
+    const bool representable = !__builtin_mul_overflow(options.num_seqs, options.seq_len, &needed) &&
+                               !__builtin_add_overflow(needed, options.offset, &needed);
     return absl::OutOfRangeError(absl::StrCat(
-        "the tokens hold ", num_tokens, " bytes but --num_seqs=", options.num_seqs,
-        " windows of --seq_len=", options.seq_len, " from --offset=", options.offset,
-        " need ", needed, "; ask for fewer or shorter sequences"));
+        "the tokens hold ", num_tokens, " bytes but ", Opt("num_seqs"), "=", options.num_seqs,
+        " windows of ", Opt("seq_len"), "=", options.seq_len, " from ", Opt("offset"), "=", options.offset,
+        " need ", representable ? absl::StrCat(needed) : std::string("more than 2^63"),
+        "; ask for fewer or shorter sequences"));
   }
   return absl::OkStatus();
 }
@@ -86,40 +98,16 @@ absl::Status DumpAttention(LanguageModel& model, std::string_view tokens,
     }
     const torch::Tensor record = torch::stack(selected).to(torch::kFloat).contiguous();
     attention.clear();
+    if (!torch::isfinite(record).all().item<bool>()) {
+      return absl::FailedPreconditionError(
+          "the model computes non-finite attention (its weights hold NaN or infinity); retrain it");
+    }
     if (absl::Status st = io::WriteNpyRecord(out, record.data_ptr<float>(), shape); !st.ok()) {
       return st;
     }
     if (on_sequence) on_sequence(s + 1);
   }
   return absl::OkStatus();
-}
-
-absl::Status RunDumpAttention(const std::string& checkpoint_path, const std::string& tokens_path,
-                              const std::string& layers_spec, const std::string& heads_spec,
-                              AttentionDumpOptions options, const std::string& output_path) {
-  absl::StatusOr<LoadedCheckpoint> checkpoint = LoadCheckpoint(checkpoint_path);
-  if (!checkpoint.ok()) return checkpoint.status();
-  LanguageModel& model = *checkpoint->model;
-  absl::StatusOr<std::vector<int64_t>> layers = ParseIndexList(layers_spec, model.NumLayers(), "layers");
-  if (!layers.ok()) return layers.status();
-  absl::StatusOr<std::vector<int64_t>> heads = ParseIndexList(heads_spec, model.NumHeads(), "heads");
-  if (!heads.ok()) return heads.status();
-  options.layers = *layers;
-  options.heads = *heads;
-  absl::StatusOr<data::ByteCorpus> tokens = data::ByteCorpus::Open(tokens_path);
-  if (!tokens.ok()) return tokens.status();
-  if (absl::Status s = ValidateAttentionDump(model, tokens->size(), options); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(tokens_path, ": ", s.message()));
-  }
-  absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(output_path);
-  if (!out.ok()) return out.status();
-  runtime::Progress progress("dump_attention", options.num_seqs, " seqs");
-  absl::Status status = DumpAttention(model, tokens->bytes(), options, *out,
-                                      [&](int64_t done) { progress.Update(done); });
-  if (!status.ok()) return status;
-  status = out->Commit();
-  if (status.ok()) progress.Finish(checkpoint->metadata.at("kind") + " model");
-  return status;
 }
 
 }  // namespace attn::model

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -227,13 +228,28 @@ TEST(DumpAttention, DenseProbabilitiesTimesValuesReproduceTheModel) {
 TEST(DumpAttention, RefusesWhatCannotBeDumped) {
   auto model = SmallDense(1);
   EXPECT_TRUE(absl::IsOutOfRange(ValidateAttentionDump(*model, 100, {.num_seqs = 2, .seq_len = 60})));
-  EXPECT_TRUE(absl::IsInvalidArgument(ValidateAttentionDump(*model, 1000, {.num_seqs = 1, .seq_len = 65})));
+  // Beyond the model's table: a runtime failure (the checkpoint cannot serve it), exit 1.
+  EXPECT_TRUE(absl::IsOutOfRange(ValidateAttentionDump(*model, 1000, {.num_seqs = 1, .seq_len = 65})));
   EXPECT_TRUE(absl::IsInvalidArgument(ValidateAttentionDump(*model, 1000, {.num_seqs = 0, .seq_len = 8})));
   EXPECT_TRUE(ValidateAttentionDump(*model, 120, {.num_seqs = 2, .seq_len = 60}).ok());
-  EXPECT_FALSE(ParseIndexList("0,4", 4, "heads").ok());
-  EXPECT_FALSE(ParseIndexList("x", 4, "heads").ok());
+  EXPECT_TRUE(absl::IsOutOfRange(ParseIndexList("0,4", 4, "heads").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseIndexList("x", 4, "heads").status()));
   EXPECT_EQ(*ParseIndexList("3,0", 4, "heads"), (std::vector<int64_t>{3, 0}));
   EXPECT_TRUE(ParseIndexList("", 4, "heads")->empty());
+}
+
+TEST(DumpAttention, HugeWindowsAreRefusedWithoutOverflow) {
+  auto model = SmallDense(1);
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (const AttentionDumpOptions& o :
+       {AttentionDumpOptions{.num_seqs = 1, .seq_len = 8, .offset = kMax - 7},
+        AttentionDumpOptions{.num_seqs = 576460752303423489, .seq_len = 16},
+        AttentionDumpOptions{.num_seqs = kMax, .seq_len = 64, .offset = kMax}}) {
+    const absl::Status s = ValidateAttentionDump(*model, 1000, o);
+    EXPECT_TRUE(absl::IsOutOfRange(s)) << s;
+  }
+  EXPECT_NE(ValidateAttentionDump(*model, 1000, {.num_seqs = kMax, .seq_len = 64}).message().find("more than 2^63"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -44,6 +44,10 @@ absl::Status AttentionPattern::Validate() const {
   return absl::OkStatus();
 }
 
+bool AttentionPattern::EveryQueryHasAKey() const {
+  return window.has_value() || stride > 0 || std::find(anchors.begin(), anchors.end(), 0.0) != anchors.end();
+}
+
 bool AttentionPattern::operator==(const AttentionPattern& other) const {
   return window == other.window && stride == other.stride && anchors == other.anchors;
 }

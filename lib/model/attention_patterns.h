@@ -29,6 +29,10 @@ struct AttentionPattern {
 
   // Full causal attention: every key j <= i (an unbounded window).
   bool IsDense() const { return window == kUnboundedWindow; }
+  // Whether every query has a key at every length: a band gives the diagonal, a stride or the
+  // anchor 0 gives column 0; otherwise the first query attends to nothing (a softmax of no
+  // key is NaN), so a model cannot use the pattern.
+  bool EveryQueryHasAKey() const;
   // window >= -1, stride >= 0, anchors finite in [0, 1]; the error names the field.
   absl::Status Validate() const;
   bool operator==(const AttentionPattern& other) const;

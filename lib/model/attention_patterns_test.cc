@@ -229,5 +229,19 @@ TEST(CustomPatterns, ValidateNamesTheField) {
   EXPECT_TRUE(AttentionPattern({-1, 0, {0, 1}}).Validate().ok());
 }
 
+TEST(CustomPatterns, EveryQueryHasAKeyIsTheFirstQuerysRow) {
+  for (const AttentionPattern& p :
+       std::vector<AttentionPattern>{{std::nullopt, 0, {0.5, 1}}, {std::nullopt, 0, {}}, {std::nullopt, 0, {1, 0}},
+                                     {std::nullopt, 3, {}}, {0, 0, {}}, {-1, 0, {}}, {std::nullopt, 0, {0.01}}}) {
+    // Brute force at several lengths: does every query have a key?
+    bool all = true;
+    for (const int64_t L : {2, 9, 1000}) {
+      const PatternAtLength at(p, L);
+      for (int64_t i = 0; i < L; ++i) all = all && !at.Keys(i).empty();
+    }
+    EXPECT_EQ(p.EveryQueryHasAKey(), all) << DescribePattern(p);
+  }
+}
+
 }  // namespace
 }  // namespace attn::model

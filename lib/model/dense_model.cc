@@ -9,11 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/model/model_parts.h"
+#include "lib/model/sparse_attention.h"
 
 namespace attn::model {
 namespace {
 
 namespace F = torch::nn::functional;
+
+const std::map<std::string, std::string>& Tied();
 
 // EnhancedPositionalEncoding: x + alpha * pe[:L], then a residual positional
 // feed-forward on LayerNorm(x), then dropout. pe is a persistent buffer [max_len, d].
@@ -52,11 +55,12 @@ class PositionalEncodingImpl : public torch::nn::Module {
 TORCH_MODULE(PositionalEncoding);
 
 // torch.nn.MultiheadAttention (packed QKV, batch first) written out so that the per-head
-// probabilities are at hand; same parameters, same initialisation, same arithmetic.
+// probabilities are at hand; same parameters, same initialisation, same arithmetic. With
+// patterns (one per head) the same projections feed the allowed-pairs kernel instead.
 class MultiheadAttentionImpl : public torch::nn::Module {
  public:
-  MultiheadAttentionImpl(int64_t d_model, int64_t heads, double dropout)
-      : heads_(heads), head_dim_(d_model / heads), dropout_(dropout) {
+  MultiheadAttentionImpl(int64_t d_model, int64_t heads, double dropout, std::vector<AttentionPattern> patterns)
+      : heads_(heads), head_dim_(d_model / heads), dropout_(dropout), patterns_(std::move(patterns)) {
     in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * d_model, d_model}));
     in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * d_model}));
     out_proj = register_module("out_proj", torch::nn::Linear(d_model, d_model));
@@ -65,20 +69,34 @@ class MultiheadAttentionImpl : public torch::nn::Module {
     out_proj->bias.zero_();
   }
 
-  // x: [B, L, d]; future: [L, L] bool, true where attention is forbidden.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& future, std::vector<torch::Tensor>* attention) {
+  // x: [B, L, d]; future: [L, L] bool, true where attention is forbidden (unused with patterns);
+  // head_mask: [heads] or undefined (LanguageModel::SetHeadMask).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& future, std::vector<torch::Tensor>* attention,
+                        const torch::Tensor& head_mask) {
     const int64_t B = x.size(0), L = x.size(1), d = x.size(2);
     std::vector<torch::Tensor> qkv = F::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
     auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
-    // PyTorch scales q before the product; doing the same keeps the rounding identical.
-    torch::Tensor q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
-    torch::Tensor scores = torch::matmul(q, heads(qkv[1]).transpose(-2, -1));
-    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
-    torch::Tensor probs = torch::softmax(scores, -1);
-    if (attention != nullptr) attention->push_back(probs);
-    probs = F::dropout(probs, F::DropoutFuncOptions().p(dropout_).training(is_training()));
-    torch::Tensor out = torch::matmul(probs, heads(qkv[2])).transpose(1, 2).reshape({B, L, d});
-    return out_proj(out);
+    torch::Tensor out;
+    if (patterns_.empty()) {
+      // PyTorch scales q before the product; doing the same keeps the rounding identical.
+      torch::Tensor q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
+      torch::Tensor scores = torch::matmul(q, heads(qkv[1]).transpose(-2, -1));
+      scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+      torch::Tensor probs = torch::softmax(scores, -1);
+      if (attention != nullptr) attention->push_back(probs);
+      probs = F::dropout(probs, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+      out = torch::matmul(probs, heads(qkv[2]));
+    } else {
+      SparseAttentionOptions options;
+      options.dropout = dropout_;
+      options.training = is_training();
+      options.impl = SparseAttentionImpl::kKernel;
+      torch::Tensor probs;
+      out = SparseAttention(heads(qkv[0]), heads(qkv[1]), heads(qkv[2]), patterns_, options,
+                            attention != nullptr ? &probs : nullptr);
+      if (attention != nullptr) attention->push_back(probs);
+    }
+    return out_proj(MaskHeads(out, head_mask).transpose(1, 2).reshape({B, L, d}));
   }
 
   torch::Tensor in_proj_weight, in_proj_bias;
@@ -87,6 +105,7 @@ class MultiheadAttentionImpl : public torch::nn::Module {
  private:
   int64_t heads_, head_dim_;
   double dropout_;
+  std::vector<AttentionPattern> patterns_;
 };
 TORCH_MODULE(MultiheadAttention);
 
@@ -96,7 +115,9 @@ class TransformerBlockImpl : public torch::nn::Module {
   TransformerBlockImpl(const DenseConfig& c, int64_t index)
       : dropout_(std::min(c.dropout * (1.0 + 0.1 * index), 0.5)) {
     const double attention_dropout = std::min(c.attention_dropout * (1.0 + 0.05 * index), 0.4);
-    self_attn = register_module("self_attn", MultiheadAttention(c.d_model, c.heads, attention_dropout));
+    self_attn = register_module(
+        "self_attn", MultiheadAttention(c.d_model, c.heads, attention_dropout,
+                                        c.patterns.empty() ? std::vector<AttentionPattern>() : c.patterns.Layer(index)));
     feed_forward = register_module(
         "feed_forward",
         torch::nn::Sequential(torch::nn::Linear(c.d_model, 2 * c.ff), torch::nn::SiLU(),
@@ -114,9 +135,10 @@ class TransformerBlockImpl : public torch::nn::Module {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& future, std::vector<torch::Tensor>* attention) {
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& future, std::vector<torch::Tensor>* attention,
+                        const torch::Tensor& head_mask = {}) {
     auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
-    x = x + F::dropout(gamma1 * self_attn(norm1(x), future, attention), drop);
+    x = x + F::dropout(gamma1 * self_attn(norm1(x), future, attention, head_mask), drop);
     return x + F::dropout(gamma2 * feed_forward->forward(norm2(x)), drop);
   }
 
@@ -186,6 +208,9 @@ class DenseModel : public LanguageModel {
     output = register_module("output", TiedOutput(c.d_model));
     torch::NoGradGuard no_grad;
     embedding->weight.normal_(0.0, 0.02);
+    // The original zeroes the output bias. TiedOutput has drawn its default first, so every
+    // other weight of a seed is what it was before this fix.
+    output->bias.zero_();
   }
 
   torch::Tensor ForwardWithAttention(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) override {
@@ -193,6 +218,7 @@ class DenseModel : public LanguageModel {
   }
   std::string Kind() const override { return "dense"; }
   std::map<std::string, std::string> ConfigMetadata() const override { return config_.ToMetadata(); }
+  std::map<std::string, std::string> TiedWeights() const override { return Tied(); }
   int64_t MaxSeqLen() const override { return config_.max_len; }
   int64_t NumLayers() const override { return config_.layers; }
   int64_t NumHeads() const override { return config_.heads; }
@@ -216,10 +242,12 @@ class DenseModel : public LanguageModel {
         continue;
       }
       TransformerBlockImpl* block = transformer_blocks[i]->as<TransformerBlock>();
-      if (config_.gradient_checkpointing && is_training() && attention == nullptr && torch::GradMode::is_enabled()) {
+      const torch::Tensor head_mask = HeadMaskRow(i);
+      if (config_.gradient_checkpointing && is_training() && attention == nullptr && !head_mask.defined() &&
+          torch::GradMode::is_enabled()) {
         x = CheckpointedBlock::apply(x, future, block);
       } else {
-        x = block->forward(x, future, attention);
+        x = block->forward(x, future, attention, head_mask);
       }
     }
     return F::linear(norm(x), embedding->weight, output->bias);
@@ -233,69 +261,97 @@ class DenseModel : public LanguageModel {
   TiedOutput output{nullptr};
 };
 
-absl::Status CheckProbability(const char* name, double p) {
-  if (!(p >= 0.0 && p < 1.0)) return absl::InvalidArgumentError(absl::StrCat(name, " = ", p, " must be in [0, 1)"));
-  return absl::OkStatus();
+const std::map<std::string, std::string>& Tied() {
+  static const auto* tied = new std::map<std::string, std::string>{{"output.weight", "embedding.weight"}};
+  return *tied;
+}
+
+const ConfigFields<DenseConfig>& Fields() {
+  static const auto* fields = [] {
+    auto* f = new ConfigFields<DenseConfig>(TransformerSizeFields<DenseConfig>());
+    f->insert(f->end(), {{"dropout", &DenseConfig::dropout, 0, 1},
+                         {"attention_dropout", &DenseConfig::attention_dropout, 0, 1},
+                         {"activation_dropout", &DenseConfig::activation_dropout, 0, 1},
+                         {"token_dropout", &DenseConfig::token_dropout, 0, 1},
+                         {"stochastic_depth", &DenseConfig::stochastic_depth, 0, 1}});
+    return f;
+  }();
+  return *fields;
+}
+
+// The state dict of a model of `c`, by the structure above (the test compares it with a
+// built model's).
+std::vector<TensorShape> Tensors(const DenseConfig& c) {
+  const int64_t d = c.d_model;
+  std::vector<TensorShape> t = {{"embedding.weight", {kVocabSize, d}},
+                                {"pos_encoder.alpha", {1}},
+                                {"pos_encoder.pe", {c.max_len, d}},
+                                {"pos_encoder.position_ff.0.weight", {d, d}},
+                                {"pos_encoder.position_ff.0.bias", {d}},
+                                {"pos_encoder.position_ff.3.weight", {d, d}},
+                                {"pos_encoder.position_ff.3.bias", {d}},
+                                {"pos_encoder.norm.weight", {d}},
+                                {"pos_encoder.norm.bias", {d}}};
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string p = absl::StrCat("transformer_blocks.", i, ".");
+    for (const TensorShape& s : std::vector<TensorShape>{{"gamma1", {1}},
+                                                         {"gamma2", {1}},
+                                                         {"self_attn.in_proj_weight", {3 * d, d}},
+                                                         {"self_attn.in_proj_bias", {3 * d}},
+                                                         {"self_attn.out_proj.weight", {d, d}},
+                                                         {"self_attn.out_proj.bias", {d}},
+                                                         {"feed_forward.0.weight", {2 * c.ff, d}},
+                                                         {"feed_forward.0.bias", {2 * c.ff}},
+                                                         {"feed_forward.3.weight", {d, 2 * c.ff}},
+                                                         {"feed_forward.3.bias", {d}},
+                                                         {"norm1.weight", {d}},
+                                                         {"norm1.bias", {d}},
+                                                         {"norm2.weight", {d}},
+                                                         {"norm2.bias", {d}}}) {
+      t.push_back({p + s.name, s.shape});
+    }
+  }
+  for (const TensorShape& s : std::vector<TensorShape>{
+           {"norm.weight", {d}}, {"norm.bias", {d}}, {"output.bias", {kVocabSize}}, {"output.weight", {kVocabSize, d}}}) {
+    t.push_back(s);
+  }
+  return t;
 }
 
 }  // namespace
 
 absl::Status DenseConfig::Validate() const {
-  for (auto [name, v] : {std::pair<const char*, int64_t>{"d_model", d_model}, {"heads", heads}, {"layers", layers},
-                         {"ff", ff}, {"max_len", max_len}}) {
-    if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " = ", v, " must be positive"));
-  }
-  if (d_model % heads != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("heads = ", heads, " must divide d_model = ", d_model, " (each head gets d_model / heads)"));
-  }
-  if (d_model % 2 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("d_model = ", d_model, " must be even (sinusoidal table)"));
-  }
-  for (auto [name, p] : {std::pair<const char*, double>{"dropout", dropout}, {"attention_dropout", attention_dropout},
-                         {"activation_dropout", activation_dropout}, {"token_dropout", token_dropout},
-                         {"stochastic_depth", stochastic_depth}}) {
-    if (absl::Status s = CheckProbability(name, p); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  if (absl::Status s = ValidateFields(Fields(), *this); !s.ok()) return s;
+  if (absl::Status s = CheckHeadsDivideWidth(d_model, heads); !s.ok()) return s;
+  return CheckPatternsFit(patterns, layers, heads);
 }
 
-std::map<std::string, std::string> DenseConfig::ToMetadata() const {
-  return {{"d_model", std::to_string(d_model)},
-          {"heads", std::to_string(heads)},
-          {"layers", std::to_string(layers)},
-          {"ff", std::to_string(ff)},
-          {"max_len", std::to_string(max_len)},
-          {"dropout", FormatDouble(dropout)},
-          {"attention_dropout", FormatDouble(attention_dropout)},
-          {"activation_dropout", FormatDouble(activation_dropout)},
-          {"token_dropout", FormatDouble(token_dropout)},
-          {"stochastic_depth", FormatDouble(stochastic_depth)}};
+Metadata DenseConfig::ToMetadata() const {
+  Metadata m = FieldsToMetadata(Fields(), *this);
+  if (!patterns.empty()) m[kPatternsKey] = PatternsMetadataText(patterns);
+  return m;
 }
 
-absl::StatusOr<DenseConfig> DenseConfig::FromMetadata(const std::map<std::string, std::string>& metadata) {
-  DenseConfig c;
-  for (auto [key, field] : {std::pair<const char*, int64_t*>{"d_model", &c.d_model}, {"heads", &c.heads},
-                            {"layers", &c.layers}, {"ff", &c.ff}, {"max_len", &c.max_len}}) {
-    absl::StatusOr<int64_t> v = MetadataInt(metadata, key);
-    if (!v.ok()) return v.status();
-    *field = *v;
-  }
-  for (auto [key, field] : {std::pair<const char*, double*>{"dropout", &c.dropout},
-                            {"attention_dropout", &c.attention_dropout},
-                            {"activation_dropout", &c.activation_dropout},
-                            {"token_dropout", &c.token_dropout},
-                            {"stochastic_depth", &c.stochastic_depth}}) {
-    absl::StatusOr<double> v = MetadataDouble(metadata, key);
-    if (!v.ok()) return v.status();
-    *field = *v;
-  }
+absl::StatusOr<DenseConfig> DenseConfig::FromMetadata(const Metadata& metadata) {
+  absl::StatusOr<DenseConfig> c = FieldsFromMetadata(Fields(), metadata);
+  if (!c.ok()) return c;
+  absl::StatusOr<HeadPatterns> p = PatternsFromMetadata(metadata, c->layers, c->heads);
+  if (!p.ok()) return p.status();
+  c->patterns = *std::move(p);
   return c;
 }
+
+absl::StatusOr<HeadPatterns> DenseConfig::ResolvedPatterns() const { return patterns; }
 
 absl::StatusOr<std::shared_ptr<LanguageModel>> MakeDenseModel(const DenseConfig& config) {
   if (absl::Status s = config.Validate(); !s.ok()) return s;
   return std::shared_ptr<LanguageModel>(std::make_shared<DenseModel>(config));
+}
+
+ModelKind DenseModelKind() {
+  std::vector<std::string> keys = FieldKeys(Fields());
+  keys.push_back(kPatternsKey);
+  return MakeModelKind<DenseConfig>("dense", std::move(keys), Tied(), Tensors, MakeDenseModel);
 }
 
 }  // namespace attn::model

@@ -1,5 +1,5 @@
 // The dense byte-level transformer, the original's "EnhancedCharTransformer"
-// (DESIGN.md section 4), with the same state_dict names so checkpoints load by name into
+// (docs/design.md, "Dense"), with the same state_dict names so checkpoints load by name into
 // the Python module.
 #ifndef ATTN_LIB_MODEL_DENSE_MODEL_H_
 #define ATTN_LIB_MODEL_DENSE_MODEL_H_
@@ -10,7 +10,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "lib/model/head_patterns.h"
 #include "lib/model/language_model.h"
+#include "lib/model/model_kind.h"
 
 namespace attn::model {
 
@@ -30,19 +32,30 @@ struct DenseConfig {
   // activations (the original trains this way): less memory, about one more forward pass.
   // A runtime choice, not part of the checkpoint.
   bool gradient_checkpointing = false;
+  // Empty (the default): the original's full causal attention, computed densely under the
+  // causal mask. Set (layers x heads, e.g. from ReadPatternFile): each head attends only along
+  // its pattern, computed by the allowed-pairs kernel (SparseAttention); the parameters, their
+  // initialisation and the scaling stay the same. Stored in the checkpoint as "patterns".
+  HeadPatterns patterns;
 
-  // Positive sizes, heads dividing an even d_model, probabilities in [0, 1).
+  // Sizes in range (d_model <= 65536, layers <= 1024, ...), heads dividing an even d_model,
+  // probabilities in [0, 1), patterns (when set) for layers x heads.
   absl::Status Validate() const;
-  // As strings, for checkpoint metadata, and back.
-  std::map<std::string, std::string> ToMetadata() const;
-  static absl::StatusOr<DenseConfig> FromMetadata(const std::map<std::string, std::string>& metadata);
+  // As strings, for checkpoint metadata, and back (checked: see config_metadata.h).
+  Metadata ToMetadata() const;
+  static absl::StatusOr<DenseConfig> FromMetadata(const Metadata& metadata);
+  // `patterns`: every head's attention pattern; empty for full causal attention.
+  absl::StatusOr<HeadPatterns> ResolvedPatterns() const;
 };
 
 // A model initialised as the original: embedding N(0, 0.02); positional feed-forward
 // N(0, 0.02) with zero bias; block feed-forward truncated N(0, 0.02) in [-0.04, 0.04] with
-// zero bias; attention as torch.nn.MultiheadAttention initialises itself; the rest with
-// PyTorch's defaults. Draws from torch's global generator (seed it for reproducibility).
+// zero bias; attention as torch.nn.MultiheadAttention initialises itself; the output bias
+// zero; the rest with PyTorch's defaults. Draws from torch's global generator (seed it for reproducibility).
 absl::StatusOr<std::shared_ptr<LanguageModel>> MakeDenseModel(const DenseConfig& config);
+
+// The "dense" kind, for the checkpoint registry.
+ModelKind DenseModelKind();
 
 }  // namespace attn::model
 

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/io/atomic_file.h"
+#include "lib/model/pattern_file.h"
+#include "lib/model/pattern_support_for_test.h"
 
 namespace attn::model {
 namespace {
@@ -231,10 +234,139 @@ TEST(DenseModelTest, InitialisationFollowsTheOriginal) {
             std::sqrt(6.0 / (4 * 64)));
   EXPECT_EQ(params["transformer_blocks.1.gamma2"].item<double>(), 1.0);
   EXPECT_EQ(params["pos_encoder.alpha"].item<double>(), 1.0);
+  EXPECT_EQ(params["output.bias"].abs().max().item<double>(), 0.0);  // zeroed, as the original does
   const torch::Tensor pe = m->named_buffers()["pos_encoder.pe"];
   EXPECT_NEAR(pe.index({3, 0}).item<double>(), std::sin(3.0), 1e-6);
   EXPECT_NEAR(pe.index({3, 1}).item<double>(), std::cos(3.0), 1e-6);
   EXPECT_NEAR(pe.index({7, 2}).item<double>(), std::sin(7.0 / std::pow(10000.0, 2.0 / 64)), 1e-6);
+}
+
+HeadPatterns Custom() {
+  absl::StatusOr<HeadPatterns> p = ParsePatternFile(kCustomPatternFile, "custom", 2, 4);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return *p;
+}
+
+double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+TEST(DenseModelTest, PatternsRestrictEachHeadToItsRule) {
+  torch::manual_seed(11);
+  DenseConfig c = Small();
+  c.patterns = Custom();
+  auto m = Make(c);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  for (const int64_t L : {1, 9, 31}) {
+    std::vector<torch::Tensor> attention;
+    const torch::Tensor logits = m->ForwardWithAttention(RandomTokens(2, L), &attention);
+    EXPECT_EQ(logits.sizes(), torch::IntArrayRef({2, L, 256}));
+    ASSERT_EQ(attention.size(), 2u);
+    for (int64_t layer = 0; layer < 2; ++layer) {
+      EXPECT_TRUE(SupportIsTheRule(attention[layer], c.patterns.Layer(layer))) << "layer " << layer << " L " << L;
+      EXPECT_TRUE(torch::allclose(attention[layer].sum(-1), torch::ones({2, 4, L})));
+    }
+  }
+}
+
+// The controlled experiment's baseline: the pattern "dense" on every head, through the kernel,
+// is the original model computed another way.
+TEST(DenseModelTest, DensePatternEverywhereEqualsThePlainModel) {
+  DenseConfig c = Small();
+  c.dropout = c.attention_dropout = c.activation_dropout = c.token_dropout = c.stochastic_depth = 0;
+  DenseConfig patterned = c;
+  patterned.patterns = *HeadPatterns::SameEveryLayer({}, {"dense", "dense", "dense", "dense"}, c.layers);
+  torch::manual_seed(8);
+  auto plain = Make(c);
+  torch::manual_seed(8);
+  auto kernel = Make(patterned);
+  for (const auto& p : plain->named_parameters()) {
+    ASSERT_TRUE(torch::equal(p.value(), kernel->named_parameters()[p.key()])) << p.key();  // same init
+  }
+  const torch::Tensor tokens = RandomTokens(2, 20);
+  plain->train();
+  kernel->train();  // no randomness left: training mode differs from eval only in the graph
+  std::vector<torch::Tensor> plain_attention, kernel_attention;
+  const torch::Tensor plain_logits = plain->ForwardWithAttention(tokens, &plain_attention);
+  const torch::Tensor kernel_logits = kernel->ForwardWithAttention(tokens, &kernel_attention);
+  EXPECT_LE(MaxDiff(plain_logits, kernel_logits), 1e-5);
+  for (size_t l = 0; l < plain_attention.size(); ++l) {
+    EXPECT_LE(MaxDiff(plain_attention[l], kernel_attention[l]), 1e-6) << l;
+  }
+  auto loss = [&](const torch::Tensor& logits) {
+    return torch::nn::functional::cross_entropy(logits.reshape({-1, 256}), tokens.roll(-1, 1).reshape({-1}));
+  };
+  loss(plain_logits).backward();
+  loss(kernel_logits).backward();
+  for (const auto& p : plain->named_parameters()) {
+    EXPECT_LE(MaxDiff(p.value().grad(), kernel->named_parameters()[p.key()].grad()), 1e-5) << p.key();
+  }
+  EXPECT_GT(kernel->named_parameters()["transformer_blocks.0.self_attn.in_proj_weight"].grad().abs().sum().item<double>(), 0);
+}
+
+TEST(DenseModelTest, GradientCheckpointingWithPatterns) {
+  DenseConfig c = Small();
+  c.dropout = 0.2;
+  c.attention_dropout = 0.3;
+  c.patterns = Custom();
+  const torch::Tensor tokens = RandomTokens(2, 12);
+  std::vector<std::map<std::string, torch::Tensor>> grads;
+  for (bool checkpointing : {false, true}) {
+    c.gradient_checkpointing = checkpointing;
+    torch::manual_seed(22);
+    auto m = Make(c);
+    m->train();
+    for (int step = 0; step < 2; ++step) {
+      torch::nn::functional::cross_entropy(m->Forward(tokens).reshape({-1, 256}), tokens.roll(-1, 1).reshape({-1}))
+          .backward();
+    }
+    std::map<std::string, torch::Tensor> g;
+    for (const auto& p : m->named_parameters()) g[p.key()] = p.value().grad().clone();
+    grads.push_back(g);
+  }
+  for (const auto& [name, g] : grads[0]) EXPECT_TRUE(torch::allclose(g, grads[1].at(name), 1e-5, 1e-7)) << name;
+}
+
+TEST(DenseConfigTest, PatternsAreCheckedAndStored) {
+  DenseConfig c = Small();
+  EXPECT_EQ(c.ToMetadata().count("patterns"), 0u);  // the original model's metadata is unchanged
+  c.patterns = Custom();
+  ASSERT_TRUE(c.Validate().ok()) << c.Validate();
+  const Metadata m = c.ToMetadata();
+  EXPECT_EQ(m.at("patterns"), PatternFileText(c.patterns, nlohmann::json::object(), -1));
+  absl::StatusOr<DenseConfig> back = DenseConfig::FromMetadata(m);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(back->patterns == c.patterns);
+  EXPECT_EQ(back->ToMetadata(), m);
+  c.heads = 2;
+  EXPECT_NE(std::string(c.Validate().message()).find("patterns are for 2 layers x 4 heads, the model has 2 x 2"),
+            std::string::npos);
+  EXPECT_FALSE(MakeDenseModel(c).ok());
+}
+
+// Bad pattern files, read for a config's layers and heads: one error naming the file and field.
+TEST(DenseConfigTest, BadPatternFilesNameTheFileAndField) {
+  const DenseConfig c = Small();
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"heads": ["local8", "local8", "nope", "local8"]})", "layer 0 head 2: unknown pattern \"nope\""},
+      {R"({"patterns": {"w": {"window": -2}}, "heads": ["w", "w", "w", "w"]})", "patterns.w.window = -2"},
+      {R"({"patterns": {"s": {"stride": -1}}, "heads": ["s", "s", "s", "s"]})", "patterns.s.stride = -1"},
+      {R"({"patterns": {"a": {"anchors": [0, 1.5]}}, "heads": ["a", "a", "a", "a"]})", "patterns.a.anchors[1] = 1.5"},
+      {R"({"heads": ["local8", "local8"]})", "heads has 2 names for 4 heads"},
+      {R"({"heads": [["local8", "local8", "local8", "local8"]]})", "heads has 1 per-layer lists for 2 layers"},
+      {"window: 3", "not JSON"},
+  };
+  int n = 0;
+  for (const auto& [text, field] : cases) {
+    const std::string path = dir + "/bad" + std::to_string(n++) + ".json";
+    ASSERT_TRUE(io::WriteFileAtomically(path, text).ok());
+    absl::StatusOr<HeadPatterns> p = ReadPatternFile(path, c.layers, c.heads);
+    ASSERT_FALSE(p.ok()) << text;
+    const std::string message(p.status().message());
+    EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+    EXPECT_NE(message.find(field), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
 }
 
 TEST(DenseModelTest, OverlongSequenceIsAClearError) {

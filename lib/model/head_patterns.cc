@@ -75,6 +75,11 @@ absl::StatusOr<HeadPatterns> HeadPatterns::Make(const std::vector<NamedPattern>&
           return absl::InvalidArgumentError(absl::StrCat("layer ", layer, " head ", head, ": unknown pattern \"",
                                                          name, "\" (known: ", absl::StrJoin(choices, ", "), ")"));
         }
+        if (!p->EveryQueryHasAKey()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "layer ", layer, " head ", head, ": pattern \"", name, "\" (", DescribePattern(*p),
+              ") leaves the first query no key to attend to; give it a window, a stride or the anchor 0"));
+        }
         it = index.emplace(name, static_cast<int>(result.patterns_.size())).first;
         result.patterns_.push_back({name, *p});
       }

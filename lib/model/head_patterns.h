@@ -24,7 +24,8 @@ class HeadPatterns {
 
   // `names[layer][head]` names a pattern of `defined` or a built-in (defined ones first).
   // Every layer needs the same number of heads (at least one); patterns must be valid and
-  // their names unique; a defined pattern may not redefine a built-in differently. Only the
+  // their names unique; a defined pattern may not redefine a built-in differently; a pattern
+  // in use must give every query a key (AttentionPattern::EveryQueryHasAKey). Only the
   // patterns some head uses are kept. Errors name the layer and head, or the pattern.
   static absl::StatusOr<HeadPatterns> Make(const std::vector<NamedPattern>& defined,
                                            const std::vector<std::vector<std::string>>& names);

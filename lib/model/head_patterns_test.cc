@@ -100,6 +100,11 @@ TEST(HeadPatterns, MakeErrorsNameTheCulprit) {
   EXPECT_FALSE(HeadPatterns::Make({{"a", {1, 0, {}}}, {"a", {2, 0, {}}}}, {{"a"}}).ok());
   EXPECT_FALSE(HeadPatterns::Make({}, {}).ok());
   EXPECT_FALSE(HeadPatterns::SameEveryLayer({}, {"local8"}, 0).ok());
+  EXPECT_NE(message(HeadPatterns::Make({{"late", {std::nullopt, 0, {0.5}}}}, {{"local8", "late"}}))
+                .find("layer 0 head 1: pattern \"late\" (1 anchor) leaves the first query no key"),
+            std::string::npos);
+  // A pattern defined but not used is not refused.
+  EXPECT_TRUE(HeadPatterns::Make({{"late", {std::nullopt, 0, {0.5}}}}, {{"local8"}}).ok());
 }
 
 TEST(HeadPatterns, PairFractionIsAllowedOverCausalPairs) {

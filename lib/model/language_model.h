@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "torch/torch.h"
 
 namespace attn::model {
@@ -31,11 +33,45 @@ class LanguageModel : public torch::nn::Module {
   // enough to rebuild the model.
   virtual std::map<std::string, std::string> ConfigMetadata() const = 0;
 
+  // Weights shared under a second state_dict name (weight tying): alias -> source. The
+  // checkpoint writes the source's data under both names and checks they agree on load.
+  virtual std::map<std::string, std::string> TiedWeights() const { return {}; }
+
   // Longest sequence the positional table supports.
   virtual int64_t MaxSeqLen() const = 0;
   virtual int64_t NumLayers() const = 0;
   virtual int64_t NumHeads() const = 0;
+
+  // Head importance (Michel et al. 2019): `mask`, [layers, heads] float, multiplies each
+  // head's attention output before the layer's output projection: 1 keeps the head as it is,
+  // 0 ablates it; with requires_grad, backward gives d loss / d mask. An undefined tensor (the
+  // default) removes the mask. While a mask is set, gradient checkpointing is not used.
+  absl::Status SetHeadMask(const torch::Tensor& mask) {
+    if (mask.defined() && (mask.dim() != 2 || mask.size(0) != NumLayers() || mask.size(1) != NumHeads() ||
+                           !mask.is_floating_point())) {
+      return absl::InvalidArgumentError(absl::StrCat("the head mask must be a [", NumLayers(), ", ", NumHeads(),
+                                                     "] float tensor (layers x heads), got ", mask.dim(),
+                                                     " dimensions of ", c10::toString(mask.scalar_type())));
+    }
+    head_mask_ = mask;
+    return absl::OkStatus();
+  }
+  const torch::Tensor& head_mask() const { return head_mask_; }
+
+ protected:
+  // Layer `layer`'s row of the head mask ([heads]), or an undefined tensor without a mask.
+  torch::Tensor HeadMaskRow(int64_t layer) const { return head_mask_.defined() ? head_mask_[layer] : torch::Tensor(); }
+
+ private:
+  torch::Tensor head_mask_;
 };
+
+// Per-head outputs [B, heads, L, Dh] times `row` ([heads], from HeadMaskRow); unchanged when
+// `row` is undefined.
+inline torch::Tensor MaskHeads(const torch::Tensor& heads_out, const torch::Tensor& row) {
+  if (!row.defined()) return heads_out;
+  return heads_out * row.to(heads_out.device(), heads_out.scalar_type()).view({1, -1, 1, 1});
+}
 
 }  // namespace attn::model
 

@@ -1,10 +1,8 @@
 #include "lib/model/model_parts.h"
 
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace attn::model {
@@ -28,7 +26,7 @@ void CheckTokens(const torch::Tensor& tokens, int64_t max_len) {
   }
   if (tokens.size(1) < 1 || tokens.size(1) > max_len) {
     throw std::invalid_argument(absl::StrCat("sequence length ", tokens.size(1), " is outside 1..", max_len,
-                                             ", the model's positional table; use a shorter --seq_len"));
+                                             ", the model's positional table; use shorter sequences"));
   }
 }
 
@@ -45,32 +43,6 @@ void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi) {
   t.erfinv_();
   t.mul_(std * std::sqrt(2.0));
   t.clamp_(lo, hi);
-}
-
-std::string FormatDouble(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, end);
-}
-
-absl::StatusOr<int64_t> MetadataInt(const std::map<std::string, std::string>& metadata, const std::string& key) {
-  auto it = metadata.find(key);
-  if (it == metadata.end()) return absl::InvalidArgumentError(absl::StrCat("metadata lacks \"", key, "\""));
-  int64_t v;
-  if (!absl::SimpleAtoi(it->second, &v)) {
-    return absl::InvalidArgumentError(absl::StrCat("metadata \"", key, "\" = \"", it->second, "\" is not an integer"));
-  }
-  return v;
-}
-
-absl::StatusOr<double> MetadataDouble(const std::map<std::string, std::string>& metadata, const std::string& key) {
-  auto it = metadata.find(key);
-  if (it == metadata.end()) return absl::InvalidArgumentError(absl::StrCat("metadata lacks \"", key, "\""));
-  double v;
-  if (!absl::SimpleAtod(it->second, &v)) {
-    return absl::InvalidArgumentError(absl::StrCat("metadata \"", key, "\" = \"", it->second, "\" is not a number"));
-  }
-  return v;
 }
 
 }  // namespace attn::model

@@ -1,5 +1,5 @@
 // Pieces both byte-level transformers share: the sinusoidal table, the input check,
-// the original's initialisers and the config <-> metadata string conversions.
+// the original's initialisers and the tied output layer.
 #ifndef ATTN_LIB_MODEL_MODEL_PARTS_H_
 #define ATTN_LIB_MODEL_MODEL_PARTS_H_
 
@@ -29,7 +29,8 @@ void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi);
 
 // An output layer whose own parameter is only its bias [256]: its weight is the embedding
 // (weight tying), so parameters() lists the shared matrix once, as Python's does. The bias
-// starts as nn.Linear's default, U(-1/sqrt(d), 1/sqrt(d)).
+// starts as nn.Linear's default, U(-1/sqrt(d), 1/sqrt(d)) (the sparse original keeps it; the
+// dense one zeroes it).
 class TiedOutputImpl : public torch::nn::Module {
  public:
   explicit TiedOutputImpl(int64_t d_model) {
@@ -39,11 +40,6 @@ class TiedOutputImpl : public torch::nn::Module {
   torch::Tensor bias;
 };
 TORCH_MODULE(TiedOutput);
-
-// Metadata strings: doubles in shortest round-trip form.
-std::string FormatDouble(double v);
-absl::StatusOr<int64_t> MetadataInt(const std::map<std::string, std::string>& metadata, const std::string& key);
-absl::StatusOr<double> MetadataDouble(const std::map<std::string, std::string>& metadata, const std::string& key);
 
 }  // namespace attn::model
 

@@ -88,6 +88,9 @@ TEST(PatternFile, BadFilesAreOneClearError) {
             std::string::npos);
   EXPECT_NE(ErrorOf(R"({"heads": ["local8", 3]})").find("heads[1] must be a pattern name"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"heads": []})").find("heads must be a list"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"patterns": {"a": {"anchors": [1]}}, "heads": ["a", "a"]})")
+                .find("p.json: layer 0 head 0: pattern \"a\" (1 anchor) leaves the first query no key"),
+            std::string::npos);
 }
 
 TEST(PatternFile, MissingFileNamesIt) {

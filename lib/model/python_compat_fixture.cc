@@ -1,5 +1,5 @@
-// Test helper for python_compat_test: writes small dense and sparse checkpoints made by the
-// C++ code, an input batch, and the C++ logits and per-head attention for that batch, so
+// Test helper for python_compat_test: writes small dense (plain and with attention patterns)
+// and sparse checkpoints made by the C++ code, an input batch, and the C++ logits and per-head attention for that batch, so
 // that testdata/compat_check.py can compare them with the Python original.
 // `verify` loads the checkpoints compat_check.py then writes from Python-made models with
 // LoadCheckpoint and checks the C++ logits against Python's.
@@ -12,6 +12,7 @@
 #include "lib/io/safetensors.h"
 #include "lib/model/checkpoint.h"
 #include "lib/model/dense_model.h"
+#include "lib/model/head_patterns.h"
 #include "lib/model/sparse_model.h"
 
 namespace attn::model {
@@ -95,7 +96,8 @@ int Main(int argc, char** argv) {
   const std::string dir = argv[2];
   if (mode == "verify") {
     const bool ok =
-        Verify(dir, "dense", "dense") && Verify(dir, "sparse8", "sparse") && Verify(dir, "sparse6", "sparse");
+        Verify(dir, "dense", "dense") && Verify(dir, "dense_patterns", "dense") && Verify(dir, "sparse8", "sparse") &&
+        Verify(dir, "sparse6", "sparse");
     return ok ? 0 : 1;
   }
   torch::manual_seed(7);
@@ -104,6 +106,16 @@ int Main(int argc, char** argv) {
   dense.heads = 4;
   dense.layers = 2;
   dense.ff = 12;
+  DenseConfig dense_patterns = dense;
+  dense_patterns.layers = 3;
+  absl::StatusOr<HeadPatterns> patterns = HeadPatterns::Make(
+      {{"near", {2, 0, {}}}, {"cols", {std::nullopt, 5, {0.45}}}, {"mixed", {0, 3, {0.3, 1}}}},
+      {{"near", "dense", "global", "strided"}, {"cols", "mixed", "local8", "near"}, {"dense", "dense", "near", "cols"}});
+  if (!patterns.ok()) {
+    std::cerr << patterns.status() << "\n";
+    return 1;
+  }
+  dense_patterns.patterns = *patterns;
   SparseConfig sparse8;
   sparse8.d_model = 32;
   sparse8.heads = 8;
@@ -115,13 +127,15 @@ int Main(int argc, char** argv) {
   sparse6.heads = 6;
   sparse6.mask_subset = "21";
   auto d = MakeDenseModel(dense);
+  auto dp = MakeDenseModel(dense_patterns);
   auto s8 = MakeSparseModel(sparse8);
   auto s6 = MakeSparseModel(sparse6);
-  if (!d.ok() || !s8.ok() || !s6.ok()) {
+  if (!d.ok() || !dp.ok() || !s8.ok() || !s6.ok()) {
     std::cerr << "bad fixture config\n";
     return 1;
   }
-  const bool ok = Emit(dir, "dense", *d, 24) && Emit(dir, "sparse8", *s8, 40) && Emit(dir, "sparse6", *s6, 37);
+  const bool ok = Emit(dir, "dense", *d, 24) && Emit(dir, "dense_patterns", *dp, 23) && Emit(dir, "sparse8", *s8, 40) &&
+                  Emit(dir, "sparse6", *s6, 37);
   return ok ? 0 : 1;
 }
 

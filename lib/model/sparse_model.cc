@@ -11,6 +11,12 @@ namespace {
 
 namespace F = torch::nn::functional;
 
+const std::map<std::string, std::string>& Tied() {
+  static const auto* tied =
+      new std::map<std::string, std::string>{{"output_projection.weight", "token_embedding.weight"}};
+  return *tied;
+}
+
 // Holds the sinusoidal table as a persistent buffer [1, max_len, d], as the original does.
 class PositionalEncodingImpl : public torch::nn::Module {
  public:
@@ -34,7 +40,8 @@ class SparseMultiheadAttentionImpl : public torch::nn::Module {
     out_proj = register_module("out_proj", torch::nn::Linear(c.d_model, c.d_model));
   }
 
-  torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* attention) {
+  // head_mask: [heads] or undefined (LanguageModel::SetHeadMask).
+  torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* attention, const torch::Tensor& head_mask) {
     const int64_t B = x.size(0), L = x.size(1), d = x.size(2);
     auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
     SparseAttentionOptions options;
@@ -45,7 +52,7 @@ class SparseMultiheadAttentionImpl : public torch::nn::Module {
     torch::Tensor out = SparseAttention(heads(q_proj(x)), heads(k_proj(x)), heads(v_proj(x)), patterns_, options,
                                         attention != nullptr ? &probs : nullptr);
     if (attention != nullptr) attention->push_back(probs);
-    return out_proj(out.transpose(1, 2).reshape({B, L, d}));
+    return out_proj(MaskHeads(out, head_mask).transpose(1, 2).reshape({B, L, d}));
   }
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
@@ -69,9 +76,9 @@ class SparseLayerImpl : public torch::nn::Module {
     norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
   }
 
-  torch::Tensor forward(torch::Tensor x, std::vector<torch::Tensor>* attention) {
+  torch::Tensor forward(torch::Tensor x, std::vector<torch::Tensor>* attention, const torch::Tensor& head_mask) {
     auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
-    x = x + F::dropout(self_attn(norm1(x), attention), drop);
+    x = x + F::dropout(self_attn(norm1(x), attention, head_mask), drop);
     return x + F::dropout(linear2(F::dropout(torch::relu(linear1(norm2(x))), drop)), drop);
   }
 
@@ -86,12 +93,15 @@ TORCH_MODULE(SparseLayer);
 
 class SparseModel : public LanguageModel {
  public:
-  SparseModel(const SparseConfig& c, const std::vector<AttentionPattern>& patterns) : config_(c) {
-    config_.head_patterns = FormatHeadPatternDigits(*c.PatternNames());
+  SparseModel(const SparseConfig& c, const HeadPatterns& patterns) : config_(c) {
     token_embedding = register_module("token_embedding", torch::nn::Embedding(kVocabSize, c.d_model));
+    if (c.embedding_std != 1.0) {
+      torch::NoGradGuard no_grad;
+      token_embedding->weight.mul_(c.embedding_std);  // the same draws, so the rest of a seed is unchanged
+    }
     pos_encoder = register_module("pos_encoder", PositionalEncoding(c.d_model, c.max_len));
     transformer_encoder = register_module("transformer_encoder", torch::nn::ModuleList());
-    for (int64_t i = 0; i < c.layers; ++i) transformer_encoder->push_back(SparseLayer(c, patterns));
+    for (int64_t i = 0; i < c.layers; ++i) transformer_encoder->push_back(SparseLayer(c, patterns.Layer(i)));
     output_projection = register_module("output_projection", TiedOutput(c.d_model));
   }
 
@@ -100,6 +110,7 @@ class SparseModel : public LanguageModel {
   }
   std::string Kind() const override { return "sparse"; }
   std::map<std::string, std::string> ConfigMetadata() const override { return config_.ToMetadata(); }
+  std::map<std::string, std::string> TiedWeights() const override { return Tied(); }
   int64_t MaxSeqLen() const override { return config_.max_len; }
   int64_t NumLayers() const override { return config_.layers; }
   int64_t NumHeads() const override { return config_.heads; }
@@ -115,7 +126,9 @@ class SparseModel : public LanguageModel {
     using torch::indexing::Slice;
     x = F::dropout(x + pos_encoder->pe.index({Slice(), Slice(0, L)}),
                    F::DropoutFuncOptions().p(config_.dropout).training(is_training()));
-    for (const auto& layer : *transformer_encoder) x = layer->as<SparseLayer>()->forward(x, attention);
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      x = transformer_encoder[i]->as<SparseLayer>()->forward(x, attention, HeadMaskRow(i));
+    }
     return F::linear(x, token_embedding->weight, output_projection->bias);
   }
 
@@ -126,81 +139,102 @@ class SparseModel : public LanguageModel {
   TiedOutput output_projection{nullptr};
 };
 
+const ConfigFields<SparseConfig>& Fields() {
+  static const auto* fields = [] {
+    auto* f = new ConfigFields<SparseConfig>(TransformerSizeFields<SparseConfig>());
+    f->insert(f->end(), {{"dropout", &SparseConfig::dropout, 0, 1},
+                         {"token_dropout", &SparseConfig::token_dropout, 0, 1},
+                         {"embedding_std", &SparseConfig::embedding_std, 1e-6, 1e3, /*optional=*/true},
+                         {"mask_subset", &SparseConfig::mask_subset},
+                         {"head_patterns", &SparseConfig::head_patterns}});
+    return f;
+  }();
+  return *fields;
+}
+
+// The state dict of a model of `c`, by the structure above (the test compares it with a
+// built model's).
+std::vector<TensorShape> Tensors(const SparseConfig& c) {
+  const int64_t d = c.d_model;
+  std::vector<TensorShape> t = {{"token_embedding.weight", {kVocabSize, d}}, {"pos_encoder.pe", {1, c.max_len, d}}};
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string p = absl::StrCat("transformer_encoder.", i, ".");
+    for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+      t.push_back({absl::StrCat(p, "self_attn.", proj, ".weight"), {d, d}});
+      t.push_back({absl::StrCat(p, "self_attn.", proj, ".bias"), {d}});
+    }
+    t.push_back({p + "linear1.weight", {c.ff, d}});
+    t.push_back({p + "linear1.bias", {c.ff}});
+    t.push_back({p + "linear2.weight", {d, c.ff}});
+    t.push_back({p + "linear2.bias", {d}});
+    for (const char* norm : {"norm1", "norm2"}) {
+      t.push_back({absl::StrCat(p, norm, ".weight"), {d}});
+      t.push_back({absl::StrCat(p, norm, ".bias"), {d}});
+    }
+  }
+  t.push_back({"output_projection.bias", {kVocabSize}});
+  t.push_back({"output_projection.weight", {kVocabSize, d}});
+  return t;
+}
+
+// The default assignment (with the ablation) or the explicit digits, in every layer.
+absl::StatusOr<HeadPatterns> DigitPatterns(const SparseConfig& c) {
+  absl::StatusOr<std::vector<std::string>> names = c.head_patterns.empty()
+                                                       ? DefaultHeadPatternNames(c.heads, c.mask_subset)
+                                                       : ParseHeadPatternDigits(c.head_patterns, c.heads);
+  if (!names.ok()) return names.status();
+  return HeadPatterns::SameEveryLayer({}, *names, c.layers);
+}
+
 }  // namespace
 
 absl::Status SparseConfig::Validate() const {
-  for (auto [name, v] : {std::pair<const char*, int64_t>{"d_model", d_model}, {"heads", heads}, {"layers", layers},
-                         {"ff", ff}, {"max_len", max_len}}) {
-    if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " = ", v, " must be positive"));
-  }
-  if (d_model % heads != 0) {
+  if (absl::Status s = ValidateFields(Fields(), *this); !s.ok()) return s;
+  if (absl::Status s = CheckHeadsDivideWidth(d_model, heads); !s.ok()) return s;
+  if (absl::Status s = CheckPatternsFit(patterns, layers, heads); !s.ok()) return s;
+  if (!patterns.empty() && !(mask_subset.empty() && head_patterns.empty())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("heads = ", heads, " must divide d_model = ", d_model, " (each head gets d_model / heads)"));
+        "give either attention patterns (a pattern file) or mask_subset / head_patterns, not both");
   }
-  if (d_model % 2 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("d_model = ", d_model, " must be even (sinusoidal table)"));
-  }
-  for (auto [name, p] : {std::pair<const char*, double>{"dropout", dropout}, {"token_dropout", token_dropout}}) {
-    if (!(p >= 0.0 && p < 1.0)) return absl::InvalidArgumentError(absl::StrCat(name, " = ", p, " must be in [0, 1)"));
-  }
-  return Patterns().status();
+  return ResolvedPatterns().status();
 }
 
-absl::StatusOr<std::vector<std::string>> SparseConfig::PatternNames() const {
-  if (!head_patterns.empty()) return ParseHeadPatternDigits(head_patterns, heads);
-  return DefaultHeadPatternNames(heads, mask_subset);
+absl::StatusOr<HeadPatterns> SparseConfig::ResolvedPatterns() const {
+  if (!patterns.empty()) return patterns;
+  return DigitPatterns(*this);
 }
 
-absl::StatusOr<std::vector<AttentionPattern>> SparseConfig::Patterns() const {
-  absl::StatusOr<std::vector<std::string>> names = PatternNames();
-  if (!names.ok()) return names.status();
-  std::vector<AttentionPattern> patterns;
-  for (const std::string& name : *names) patterns.push_back(*BuiltinPattern(name));
-  return patterns;
-}
-
-std::map<std::string, std::string> SparseConfig::ToMetadata() const {
-  std::map<std::string, std::string> m = {{"d_model", std::to_string(d_model)},
-                                          {"heads", std::to_string(heads)},
-                                          {"layers", std::to_string(layers)},
-                                          {"ff", std::to_string(ff)},
-                                          {"max_len", std::to_string(max_len)},
-                                          {"dropout", FormatDouble(dropout)},
-                                          {"token_dropout", FormatDouble(token_dropout)},
-                                          {"mask_subset", mask_subset},
-                                          {"head_patterns", head_patterns}};
-  if (absl::StatusOr<std::vector<std::string>> p = PatternNames(); p.ok()) m["head_patterns"] = FormatHeadPatternDigits(*p);
+Metadata SparseConfig::ToMetadata() const {
+  Metadata m = FieldsToMetadata(Fields(), *this);
+  if (absl::StatusOr<HeadPatterns> p = ResolvedPatterns(); p.ok()) {
+    m[kPatternsKey] = PatternsMetadataText(*p);
+    m["head_patterns"] = p->SameEveryLayer() ? FormatHeadPatternDigits(p->LayerNames(0)) : "";
+  }
   return m;
 }
 
-absl::StatusOr<SparseConfig> SparseConfig::FromMetadata(const std::map<std::string, std::string>& metadata) {
-  SparseConfig c;
-  for (auto [key, field] : {std::pair<const char*, int64_t*>{"d_model", &c.d_model}, {"heads", &c.heads},
-                            {"layers", &c.layers}, {"ff", &c.ff}, {"max_len", &c.max_len}}) {
-    absl::StatusOr<int64_t> v = MetadataInt(metadata, key);
-    if (!v.ok()) return v.status();
-    *field = *v;
-  }
-  for (auto [key, field] :
-       {std::pair<const char*, double*>{"dropout", &c.dropout}, {"token_dropout", &c.token_dropout}}) {
-    absl::StatusOr<double> v = MetadataDouble(metadata, key);
-    if (!v.ok()) return v.status();
-    *field = *v;
-  }
-  for (auto [key, field] :
-       {std::pair<const char*, std::string*>{"mask_subset", &c.mask_subset}, {"head_patterns", &c.head_patterns}}) {
-    auto it = metadata.find(key);
-    if (it == metadata.end()) return absl::InvalidArgumentError(absl::StrCat("metadata lacks \"", key, "\""));
-    *field = it->second;
-  }
+absl::StatusOr<SparseConfig> SparseConfig::FromMetadata(const Metadata& metadata) {
+  absl::StatusOr<SparseConfig> c = FieldsFromMetadata(Fields(), metadata);
+  if (!c.ok()) return c;
+  // Checkpoints before pattern files have only the digits; later ones also the resolved
+  // patterns, which are the digits' own unless a pattern file gave them.
+  absl::StatusOr<HeadPatterns> stored = PatternsFromMetadata(metadata, c->layers, c->heads);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<HeadPatterns> digits = DigitPatterns(*c);
+  // (Validate refuses stored patterns that differ from recorded digits.)
+  if (!stored->empty() && !(digits.ok() && *digits == *stored)) c->patterns = *std::move(stored);
   return c;
 }
 
 absl::StatusOr<std::shared_ptr<LanguageModel>> MakeSparseModel(const SparseConfig& config) {
   if (absl::Status s = config.Validate(); !s.ok()) return s;
-  absl::StatusOr<std::vector<AttentionPattern>> patterns = config.Patterns();
-  if (!patterns.ok()) return patterns.status();
-  return std::shared_ptr<LanguageModel>(std::make_shared<SparseModel>(config, *patterns));
+  return std::shared_ptr<LanguageModel>(std::make_shared<SparseModel>(config, *config.ResolvedPatterns()));
+}
+
+ModelKind SparseModelKind() {
+  std::vector<std::string> keys = FieldKeys(Fields());
+  keys.push_back(kPatternsKey);
+  return MakeModelKind<SparseConfig>("sparse", std::move(keys), Tied(), Tensors, MakeSparseModel);
 }
 
 }  // namespace attn::model

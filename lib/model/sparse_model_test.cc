@@ -8,7 +8,10 @@
 
 #include "gtest/gtest.h"
 #include "lib/model/head_patterns.h"
+#include "lib/model/pattern_file.h"
+#include "lib/model/pattern_support_for_test.h"
 #include "lib/model/sparse_attention.h"
+#include "lib/model/test_helpers.h"
 
 namespace attn::model {
 namespace {
@@ -32,8 +35,6 @@ std::shared_ptr<LanguageModel> Make(const SparseConfig& c) {
 }
 
 torch::Tensor RandomTokens(int64_t b, int64_t l) { return torch::randint(0, 256, {b, l}, torch::kLong); }
-
-bool Contains(absl::string_view text, absl::string_view part) { return text.find(part) != absl::string_view::npos; }
 
 TEST(SparseConfigTest, ValidateRejectsBadConfigs) {
   EXPECT_TRUE(Small().Validate().ok());
@@ -202,6 +203,150 @@ TEST(SparseModelTest, InitialisationIsPyTorchDefault) {
   EXPECT_LE(params["output_projection.bias"].abs().max().item<double>(), 1.0 / 8);
   const torch::Tensor pe = m->named_buffers()["pos_encoder.pe"];
   EXPECT_NEAR(pe.index({0, 5, 1}).item<double>(), std::cos(5.0), 1e-6);
+}
+
+// A smaller embedding initialisation scales the original's draws: every other weight of the
+// seed is unchanged, and only a non-default value is written to the metadata.
+TEST(SparseModelTest, EmbeddingStdScalesTheSameDraws) {
+  SparseConfig c = Small();
+  torch::manual_seed(6);
+  auto original = Make(c);
+  c.embedding_std = 0.02;
+  torch::manual_seed(6);
+  auto small = Make(c);
+  auto a = original->named_parameters(), b = small->named_parameters();
+  for (const auto& item : a) {
+    const torch::Tensor expected =
+        item.key() == "token_embedding.weight" ? item.value() * 0.02 : item.value();
+    EXPECT_TRUE(torch::allclose(b[item.key()], expected, 0, 0)) << item.key();
+  }
+  EXPECT_FALSE(original->ConfigMetadata().count("embedding_std"));
+  EXPECT_EQ(small->ConfigMetadata().at("embedding_std"), "0.02");
+  absl::StatusOr<SparseConfig> back = SparseConfig::FromMetadata(small->ConfigMetadata());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->embedding_std, 0.02);
+  c.embedding_std = 0;
+  EXPECT_TRUE(Contains(c.Validate().message(), "embedding_std")) << c.Validate();
+}
+
+// The original's four patterns written as a pattern file under other names: the same support
+// and, trained a few steps with dropout from the same seed, exactly the same weights.
+TEST(SparseModelTest, BuiltinsAsAPatternFileTrainTheSameWeights) {
+  SparseConfig c = Small();
+  c.heads = 8;
+  c.d_model = 32;
+  SparseConfig from_file = c;
+  absl::StatusOr<HeadPatterns> p = ParsePatternFile(
+      R"({"patterns": {"near": {"window": 8}, "mid": {"window": 16}, "str": {"window": 32, "stride": 8},
+                       "far": {"stride": 16, "anchors": [0, 0.1, 0.2, 0.3, 0.382, 0.5, 0.618, 0.7, 0.8, 0.9, 1]}},
+          "heads": ["near", "mid", "mid", "str", "str", "str", "far", "far"]})",
+      "builtins.json", c.layers, c.heads);
+  ASSERT_TRUE(p.ok()) << p.status();
+  from_file.patterns = *p;
+  std::vector<std::shared_ptr<LanguageModel>> models;
+  const torch::Tensor tokens = RandomTokens(4, 40);
+  for (const SparseConfig& config : {c, from_file}) {
+    torch::manual_seed(31);
+    auto m = Make(config);
+    m->train();
+    torch::optim::AdamW adamw(m->parameters(), torch::optim::AdamWOptions(1e-2));
+    for (int step = 0; step < 3; ++step) {
+      adamw.zero_grad();
+      torch::nn::functional::cross_entropy(m->Forward(tokens).reshape({-1, 256}), tokens.roll(-1, 1).reshape({-1}))
+          .backward();
+      adamw.step();
+    }
+    models.push_back(m);
+  }
+  int compared = 0;
+  for (const auto& q : models[0]->named_parameters()) {
+    EXPECT_TRUE(torch::equal(q.value(), models[1]->named_parameters()[q.key()])) << q.key();
+    ++compared;
+  }
+  EXPECT_EQ(compared, 2 + 2 * 16);
+  models[0]->eval();
+  models[1]->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> a, b;
+  models[0]->ForwardWithAttention(tokens, &a);
+  models[1]->ForwardWithAttention(tokens, &b);
+  for (size_t l = 0; l < a.size(); ++l) {
+    EXPECT_TRUE(torch::equal(a[l] > 0, b[l] > 0)) << l;
+    EXPECT_TRUE(SupportIsTheRule(b[l], p->Layer(l)));
+  }
+}
+
+TEST(SparseModelTest, CustomPatternsPerLayerFollowTheirRule) {
+  torch::manual_seed(12);
+  SparseConfig c = Small();
+  absl::StatusOr<HeadPatterns> p = ParsePatternFile(kCustomPatternFile, "custom", c.layers, c.heads);
+  ASSERT_TRUE(p.ok()) << p.status();
+  c.patterns = *p;
+  for (const SparseAttentionImpl impl : {SparseAttentionImpl::kKernel, SparseAttentionImpl::kMasked}) {
+    c.attention = impl;
+    auto m = Make(c);
+    m->eval();
+    torch::NoGradGuard no_grad;
+    for (const int64_t L : {1, 17, 40}) {
+      std::vector<torch::Tensor> attention;
+      m->ForwardWithAttention(RandomTokens(2, L), &attention);
+      ASSERT_EQ(attention.size(), 2u);
+      for (int64_t layer = 0; layer < 2; ++layer) {
+        EXPECT_TRUE(SupportIsTheRule(attention[layer], p->Layer(layer))) << "layer " << layer << " L " << L;
+      }
+    }
+  }
+}
+
+TEST(SparseConfigTest, PatternFileConfigs) {
+  SparseConfig c = Small();
+  c.patterns = *ParsePatternFile(kCustomPatternFile, "custom", c.layers, c.heads);
+  ASSERT_TRUE(c.Validate().ok()) << c.Validate();
+  EXPECT_TRUE(*c.ResolvedPatterns() == c.patterns);
+  const Metadata m = c.ToMetadata();
+  EXPECT_EQ(m.at("head_patterns"), "");  // different in each layer: no digits
+  EXPECT_EQ(m.at("patterns"), PatternFileText(c.patterns, nlohmann::json::object(), -1));
+  absl::StatusOr<SparseConfig> back = SparseConfig::FromMetadata(m);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(back->patterns == c.patterns);
+  EXPECT_EQ(back->ToMetadata(), m);
+  // A pattern file and the digit forms are exclusive.
+  SparseConfig both = c;
+  both.mask_subset = "03";
+  EXPECT_TRUE(Contains(both.Validate().message(), "not both"));
+  both = c;
+  both.head_patterns = "0,0,0,0";
+  EXPECT_TRUE(Contains(both.Validate().message(), "not both"));
+  SparseConfig wrong = c;
+  wrong.layers = 3;
+  EXPECT_TRUE(Contains(wrong.Validate().message(), "patterns are for 2 layers x 4 heads, the model has 3 x 4"));
+}
+
+TEST(SparseConfigTest, DigitConfigsStoreTheirResolvedPatterns) {
+  SparseConfig c = Small();
+  c.mask_subset = "12";
+  const Metadata m = c.ToMetadata();
+  const HeadPatterns resolved = *c.ResolvedPatterns();
+  EXPECT_EQ(resolved.LayerNames(1), (std::vector<std::string>{"strided", "strided", "global", "global"}));
+  EXPECT_EQ(m.at("patterns"), PatternFileText(resolved, nlohmann::json::object(), -1));
+  // Read back, they are the digit config again (its patterns are the digits' own).
+  absl::StatusOr<SparseConfig> back = SparseConfig::FromMetadata(m);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(back->patterns.empty());
+  EXPECT_EQ(back->mask_subset, "12");
+  // Metadata from before pattern files (no "patterns") resolves to the same model.
+  Metadata old = m;
+  old.erase("patterns");
+  absl::StatusOr<SparseConfig> from_old = SparseConfig::FromMetadata(old);
+  ASSERT_TRUE(from_old.ok()) << from_old.status();
+  EXPECT_EQ(from_old->ToMetadata(), m);
+  // Stored patterns that contradict the recorded digits are refused.
+  Metadata contradiction = m;
+  contradiction["patterns"] = PatternFileText(*HeadPatterns::SameEveryLayer({}, {"local8", "local8", "local8", "local8"}, 2),
+                                              nlohmann::json::object(), -1);
+  absl::StatusOr<SparseConfig> bad = SparseConfig::FromMetadata(contradiction);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_TRUE(Contains(bad->Validate().message(), "not both"));
 }
 
 TEST(SparseModelTest, OverlongSequenceIsAClearError) {

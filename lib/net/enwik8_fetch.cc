@@ -29,7 +29,7 @@ absl::Status WithSuffix(const absl::Status& status, const std::string& suffix) {
 }
 
 std::string CheckText(const Expected& expected) {
-  if (expected.md5.empty()) return "not verified: --md5=skip";
+  if (expected.md5.empty()) return "not verified: `md5`=skip";
   return "verified";
 }
 
@@ -39,7 +39,7 @@ absl::StatusOr<std::optional<FetchResult>> ExistingOutput(const FetchOptions& o)
   if (stat(o.output.c_str(), &st) != 0) return std::nullopt;
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "--output ", o.output, " exists and is not a regular file; name a file (or - for stdout)"));
+        "`output` ", o.output, " exists and is not a regular file; name a file (or - for stdout)"));
   }
   const int64_t size = st.st_size;
   if (o.expected.size >= 0 && size != o.expected.size) {
@@ -51,7 +51,7 @@ absl::StatusOr<std::optional<FetchResult>> ExistingOutput(const FetchOptions& o)
   result.already_present = true;
   if (o.expected.md5.empty()) {
     result.summary = absl::StrCat(o.output, " is already there (", size,
-                                  " bytes, not verified: --md5=skip); nothing to do");
+                                  " bytes, not verified: `md5`=skip); nothing to do");
     return result;
   }
   absl::StatusOr<std::string> md5 = Md5OfFile(o.output);
@@ -73,13 +73,13 @@ absl::Status PrepareOutput(const std::string& output) {
     const std::string dir = output.substr(0, slash);
     if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
       return absl::FailedPreconditionError(absl::StrCat("cannot create directory ", dir,
-                                                        " for --output ", output, ": ",
+                                                        " for `output` ", output, ": ",
                                                         std::strerror(errno)));
     }
   }
   // Opening and dropping the writer leaves nothing behind.
   absl::StatusOr<io::AtomicFile> probe = io::AtomicFile::Open(output);
-  if (!probe.ok()) return WithSuffix(probe.status(), "; choose a writable --output");
+  if (!probe.ok()) return WithSuffix(probe.status(), "; choose a writable `output`");
   return absl::OkStatus();
 }
 
@@ -111,7 +111,7 @@ absl::Status Verify(const Expected& expected, const std::string& md5, const std:
   if (!expected.md5.empty() && md5 != expected.md5) {
     return absl::DataLossError(absl::StrCat(
         "MD5 mismatch for ", what, ": got ", md5, ", expected ", expected.md5,
-        " (a corrupt or different file); --md5=HEX or --md5=skip accepts another file"));
+        " (a corrupt or different file); `md5`=HEX or `md5`=skip accepts another file"));
   }
   return absl::OkStatus();
 }
@@ -128,7 +128,7 @@ absl::StatusOr<FetchResult> Extract(const std::string& zip_path, const FetchOpti
     if (o.expected.size >= 0 && size != o.expected.size) {
       return absl::DataLossError(absl::StrCat(
           what, " is ", size, " bytes, not ", o.expected.size,
-          " as enwik8 is; --md5=HEX or --md5=skip accepts another file"));
+          " as enwik8 is; `md5`=HEX or `md5`=skip accepts another file"));
     }
   }
   if (o.output == "-") {
@@ -140,7 +140,7 @@ absl::StatusOr<FetchResult> Extract(const std::string& zip_path, const FetchOpti
     progress.Finish();
   }
   absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(o.output);
-  if (!out.ok()) return WithSuffix(out.status(), "; choose a writable --output");
+  if (!out.ok()) return WithSuffix(out.status(), "; choose a writable `output`");
   runtime::Progress progress("extract " + o.member, size, "B");
   absl::StatusOr<std::string> md5 = Stream(zip_path, o.member, &*out, progress);
   if (!md5.ok()) return md5.status();
@@ -181,7 +181,7 @@ absl::StatusOr<Expected> ExpectedFromMd5Flag(const std::string& flag) {
   if (flag == "skip") return expected;
   if (!IsMd5Hex(flag)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--md5=", flag, " is neither 32 hex digits nor 'skip'"));
+        "`md5`=", flag, " is neither 32 hex digits nor 'skip'"));
   }
   expected.md5 = absl::AsciiStrToLower(flag);
   if (expected.md5 == kEnwik8Md5) expected.size = kEnwik8Size;

@@ -122,7 +122,7 @@ int OnTick(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 absl::Status HttpError(const std::string& url, long code) {
   const std::string message = absl::StrCat("cannot download ", url, ": HTTP ", code);
-  if (code == 404 || code == 410) return absl::NotFoundError(message + " (not found); check --url");
+  if (code == 404 || code == 410) return absl::NotFoundError(message + " (not found); check `url`");
   if (code >= 500 || code == 408 || code == 429) return absl::UnavailableError(message);
   if (code == 416) return absl::OutOfRangeError(message);
   return absl::FailedPreconditionError(message);
@@ -143,10 +143,10 @@ absl::Status CurlError(const std::string& url, CURLcode code, const char* detail
       return absl::UnavailableError(message);
     case CURLE_OPERATION_TIMEDOUT:
       return absl::DeadlineExceededError(
-          absl::StrFormat("%s (--timeout_s=%g)", message, timeout_s));
+          absl::StrFormat("%s (`timeout_s`=%g)", message, timeout_s));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return absl::InvalidArgumentError(message + "; check --url");
+      return absl::InvalidArgumentError(message + "; check `url`");
     default:
       return absl::FailedPreconditionError(message);
   }
@@ -207,7 +207,7 @@ absl::Status Attempt(const std::string& url, const std::string& part_path,
   if (!t.error.ok()) return t.error;
   if (t.stalled) {
     return absl::DeadlineExceededError(absl::StrFormat(
-        "cannot download %s: no data for %g s (--timeout_s)", url, options.timeout_s));
+        "cannot download %s: no data for %g s (`timeout_s`)", url, options.timeout_s));
   }
   if (result == CURLE_HTTP_RETURNED_ERROR) {
     long code = 0;

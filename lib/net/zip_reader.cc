@@ -56,7 +56,7 @@ absl::StatusOr<ZipMemberReader> ZipMemberReader::Open(const std::string& zip_pat
   const zip_int64_t index = zip_name_locate(archive.get(), member.c_str(), 0);
   if (index < 0) {
     return absl::NotFoundError(absl::StrCat("zip ", zip_path, " has no member '", member, "' (",
-                                            MemberList(archive.get(), 5), "); see --member"));
+                                            MemberList(archive.get(), 5), "); see `member`"));
   }
   const std::string description = absl::StrCat("member '", member, "' of zip ", zip_path);
   zip_stat_t stat;

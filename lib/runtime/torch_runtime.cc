@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/thread_policy.h"
@@ -69,11 +68,6 @@ std::map<std::string, std::string> LoadTimeEnvironment(int threads) {
   return environment;
 }
 
-// --threads when given, else the policy's default (lib/runtime/thread_policy.h).
-int ChosenThreads() {
-  return gflags::GetCommandLineFlagInfoOrDie("threads").is_default ? DefaultThreadsHere() : Threads();
-}
-
 // LibTorch's set_num_threads sizes the OpenMP pool only; OpenBLAS's own pthreads pool would
 // keep one thread per core, so a --threads=1 tool would still multiply on every core.
 // A user's OPENBLAS_NUM_THREADS wins.
@@ -127,11 +121,11 @@ double MatmulSelfCheckError() {
   return worst;
 }
 
-void InitTorchTool(int* argc, char*** argv, const char* usage) {
+void InitTorchTool(int* argc, char*** argv, const ToolSetup& setup) {
   // Flag parsing reorders argv in place; keep the original for the re-exec.
   const std::vector<std::string> args(*argv, *argv + *argc);
-  InitTool(argc, argv, usage);
-  const int threads = ChosenThreads();
+  InitTool(argc, argv, setup);
+  const int threads = Threads();
   if (const auto environment = LoadTimeEnvironment(threads); !environment.empty()) {
     Reexec(args, environment);
   }
@@ -150,7 +144,7 @@ void InitTorchTool(int* argc, char*** argv, const char* usage) {
   }
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   VLOG(1) << BlasDescription() << ", " << at::get_num_threads() << " threads ("
-          << (gflags::GetCommandLineFlagInfoOrDie("threads").is_default
+          << (ThreadsByDefault()
                   ? "default: " + std::to_string(UsableCores()) + " usable cores, " +
                         std::to_string(OtherRunningTasks()) + " other running tasks"
                   : std::string("--threads"))

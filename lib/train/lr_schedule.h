@@ -1,4 +1,4 @@
-// The learning-rate schedule of DESIGN.md section 5: linear warmup, then cosine decay to a
+// The learning-rate schedule of docs/design.md ("Training"): linear warmup, then cosine decay to a
 // floor.
 #ifndef ATTN_LIB_TRAIN_LR_SCHEDULE_H_
 #define ATTN_LIB_TRAIN_LR_SCHEDULE_H_

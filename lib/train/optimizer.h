@@ -1,4 +1,4 @@
-// AdamW with the decay groups of DESIGN.md section 5, and gradient clipping.
+// AdamW with the decay groups of docs/design.md ("Training"), and gradient clipping.
 #ifndef ATTN_LIB_TRAIN_OPTIMIZER_H_
 #define ATTN_LIB_TRAIN_OPTIMIZER_H_
 

@@ -9,6 +9,8 @@
 #include "gtest/gtest.h"
 #include "lib/io/atomic_file.h"
 #include "lib/train/tiny_model_for_test.h"
+#include "lib/train/train_step.h"
+#include "lib/train/weights.h"
 
 namespace attn::train {
 namespace {
@@ -48,12 +50,14 @@ struct Corpora {
   }
 };
 
-TrainOptions SmallRun(const Corpora& c, const std::string& name) {
-  TrainOptions o;
-  o.train_path = c.train;
-  o.valid_path = c.valid;
-  o.output_path = TempPath(name + ".model");
-  o.log_path = TempPath(name + ".tsv");
+using runtime::Precision;
+
+TrainSpec SmallRun(const Corpora& c, const std::string& name) {
+  TrainSpec o;
+  o.train = c.train;
+  o.valid = c.valid;
+  o.output = TempPath(name + ".model");
+  o.log = TempPath(name + ".tsv");
   o.seq_len = 32;
   o.batch_size = 8;
   o.grad_accum = 2;
@@ -104,13 +108,13 @@ TEST(TrainerTest, LearnsWellBelowTheUnigramEntropyInFp32AndBf16) {
   for (Precision precision : {Precision::kFp32, Precision::kBf16}) {
     torch::manual_seed(42);
     TinyModel model(32, 0.0);
-    TrainOptions o = SmallRun(c, precision == Precision::kFp32 ? "fp32" : "bf16");
+    TrainSpec o = SmallRun(c, precision == Precision::kFp32 ? "fp32" : "bf16");
     o.epochs = 3;  // 78 steps each
     o.max_steps = 200;
     o.eval_every = 100;
     o.eval_batches = 0;
     o.precision = precision;
-    auto summary = Train(model, o, {});
+    auto summary = Train(model, o, {}, {});
     ASSERT_TRUE(summary.ok()) << summary.status();
     EXPECT_EQ(summary->steps, 200);
     bpc[precision == Precision::kBf16] = summary->best_valid_loss / std::log(2.0);
@@ -128,10 +132,10 @@ TEST(TrainerTest, LogHasTrainAndValidRows) {
   Corpora c;
   torch::manual_seed(1);
   TinyModel model;
-  TrainOptions o = SmallRun(c, "log");
+  TrainSpec o = SmallRun(c, "log");
   o.max_steps = 40;
-  ASSERT_TRUE(Train(model, o, {}).ok());
-  auto text = io::ReadFile(o.log_path);
+  ASSERT_TRUE(Train(model, o, {}, {}).ok());
+  auto text = io::ReadFile(o.log);
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(text->rfind("step\tepoch\tsplit\tloss\tbpc\tlr\ttokens_per_s\telapsed_s\n", 0), 0u);
   EXPECT_NE(text->find("\n10\t"), std::string::npos);
@@ -146,8 +150,8 @@ TEST(TrainerTest, SameSeedSameWeights) {
   TinyModel a(32, 0.2);
   torch::manual_seed(7);
   TinyModel b(32, 0.2);
-  ASSERT_TRUE(Train(a, SmallRun(c, "det_a"), {}).ok());
-  ASSERT_TRUE(Train(b, SmallRun(c, "det_b"), {}).ok());
+  ASSERT_TRUE(Train(a, SmallRun(c, "det_a"), {}, {}).ok());
+  ASSERT_TRUE(Train(b, SmallRun(c, "det_b"), {}, {}).ok());
   EXPECT_TRUE(SameWeights(a, b, 0.0));
 }
 
@@ -156,21 +160,21 @@ TEST(TrainerTest, ResumedRunEqualsUninterruptedRun) {
   // Dropout on, so the RNG state must carry over too; accumulation over an epoch end.
   torch::manual_seed(11);
   TinyModel whole(32, 0.2);
-  TrainOptions o = SmallRun(c, "whole");
+  TrainSpec o = SmallRun(c, "whole");
   o.max_steps = 0;  // two epochs of 156 batches = 32 steps of 5, the last one of 1
   o.grad_accum = 5;
   o.patience = 0;
-  auto full = Train(whole, o, {});
+  auto full = Train(whole, o, {}, {});
   ASSERT_TRUE(full.ok()) << full.status();
   ASSERT_EQ(full->steps, 64);
 
-  TrainOptions p = o;
-  p.output_path = TempPath("paused.model");
-  p.log_path = TempPath("paused.tsv");
+  TrainSpec p = o;
+  p.output = TempPath("paused.model");
+  p.log = TempPath("paused.tsv");
   p.stop_after = 30;
   torch::manual_seed(11);
   TinyModel first(32, 0.2);
-  auto half = Train(first, p, {});
+  auto half = Train(first, p, {}, {});
   ASSERT_TRUE(half.ok()) << half.status();
   EXPECT_EQ(half->steps, 30);
   EXPECT_FALSE(half->finished);
@@ -179,14 +183,14 @@ TEST(TrainerTest, ResumedRunEqualsUninterruptedRun) {
   TinyModel second(32, 0.2);
   p.stop_after = 0;
   p.resume = true;
-  auto rest = Train(second, p, {});
+  auto rest = Train(second, p, {}, {});
   ASSERT_TRUE(rest.ok()) << rest.status();
   EXPECT_EQ(rest->steps, 64);
   EXPECT_TRUE(rest->finished);
   EXPECT_DOUBLE_EQ(rest->best_valid_loss, full->best_valid_loss);
   EXPECT_TRUE(SameWeights(whole, second, 1e-6));
   // The resumed log equals the uninterrupted one except for timings.
-  auto a = io::ReadFile(o.log_path), b = io::ReadFile(p.log_path);
+  auto a = io::ReadFile(o.log), b = io::ReadFile(p.log);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(std::count(a->begin(), a->end(), '\n'), std::count(b->begin(), b->end(), '\n'));
 }
@@ -194,23 +198,26 @@ TEST(TrainerTest, ResumedRunEqualsUninterruptedRun) {
 TEST(TrainerTest, ResumeWithOtherSettingsIsRefused) {
   Corpora c;
   TinyModel model;
-  TrainOptions o = SmallRun(c, "other");
+  TrainSpec o = SmallRun(c, "other");
   o.stop_after = 5;
-  ASSERT_TRUE(Train(model, o, {}).ok());
+  ASSERT_TRUE(Train(model, o, {}, {}).ok());
   o.resume = true;
   o.lr = 2e-2;
-  auto again = Train(model, o, {});
+  auto again = Train(model, o, {}, {});
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("other settings"), std::string::npos) << again.status();
+  EXPECT_NE(again.status().message().find("`lr` is 0.01 in the saved run, 0.02 now"), std::string::npos)
+      << again.status();
+  EXPECT_EQ(again.status().message().find('\n'), std::string::npos) << "one line";
 }
 
 TEST(TrainerTest, CorruptResumeStateIsAClearError) {
   Corpora c;
   TinyModel model;
-  TrainOptions o = SmallRun(c, "corrupt");
+  TrainSpec o = SmallRun(c, "corrupt");
   o.resume = true;
-  ASSERT_TRUE(io::WriteFileAtomically(o.output_path + ".state", "not a state file").ok());
-  auto run = Train(model, o, {});
+  ASSERT_TRUE(io::WriteFileAtomically(o.output + ".state", "not a state file").ok());
+  auto run = Train(model, o, {}, {});
   ASSERT_FALSE(run.ok());
   EXPECT_EQ(run.status().code(), absl::StatusCode::kDataLoss) << run.status();
 }
@@ -225,9 +232,9 @@ TEST(TrainerTest, EarlyStoppingKeepsTheBestWeights) {
     x = x * 1664525u + 1013904223u;
     noise.push_back(static_cast<char>(x >> 24));
   }
-  TrainOptions o = SmallRun(c, "early");
-  o.valid_path = TempPath("noise.u8");
-  ASSERT_TRUE(io::WriteFileAtomically(o.valid_path, noise).ok());
+  TrainSpec o = SmallRun(c, "early");
+  o.valid = TempPath("noise.u8");
+  ASSERT_TRUE(io::WriteFileAtomically(o.valid, noise).ok());
   o.max_steps = 200;
   o.eval_every = 5;
   o.patience = 3;
@@ -239,20 +246,20 @@ TEST(TrainerTest, EarlyStoppingKeepsTheBestWeights) {
   TrainHooks hooks;
   hooks.save_checkpoint = [&](const std::string& path, model::LanguageModel& m,
                               const std::map<std::string, std::string>& metadata) {
-    EXPECT_EQ(path, o.output_path);
+    EXPECT_EQ(path, o.output);
     EXPECT_EQ(metadata.at("step"), "5");
     saved = CopyWeights(m);
     ++saves;
     return absl::OkStatus();
   };
-  auto summary = Train(model, o, hooks);
+  auto summary = Train(model, o, {}, hooks);
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_TRUE(summary->early_stopped);
   EXPECT_EQ(summary->best_step, 5);
   EXPECT_EQ(summary->steps, 20);  // validations at 5 (best), 10, 15, 20
   EXPECT_EQ(saves, 1);
   // The model holds the weights of step 5, not those of the last step.
-  auto data = data::BatchStream::FromFile(o.valid_path, o.batch_size, o.seq_len);
+  auto data = data::BatchStream::FromFile(o.valid, o.batch_size, o.seq_len);
   ASSERT_TRUE(data.ok());
   EXPECT_DOUBLE_EQ(EvaluateLoss(model, *data, 0, Precision::kFp32, torch::kCPU),
                    summary->best_valid_loss);
@@ -263,7 +270,7 @@ TEST(TrainerTest, EarlyStoppingKeepsTheBestWeights) {
 TEST(TrainerTest, AfterGradientsHookRunsOncePerStepBeforeClipping) {
   Corpora c;
   TinyModel model;
-  TrainOptions o = SmallRun(c, "hook");
+  TrainSpec o = SmallRun(c, "hook");
   o.max_steps = 3;
   o.clip_norm = 1e-3;
   int calls = 0;
@@ -276,7 +283,7 @@ TEST(TrainerTest, AfterGradientsHookRunsOncePerStepBeforeClipping) {
     largest = std::max(largest, std::sqrt(sq));
     return absl::OkStatus();
   };
-  ASSERT_TRUE(Train(model, o, hooks).ok());
+  ASSERT_TRUE(Train(model, o, {}, hooks).ok());
   EXPECT_EQ(calls, 3);
   EXPECT_GT(largest, 1e-2);  // unclipped gradients
 }
@@ -284,32 +291,26 @@ TEST(TrainerTest, AfterGradientsHookRunsOncePerStepBeforeClipping) {
 TEST(TrainerTest, BadInputsAreClearErrors) {
   Corpora c;
   TinyModel model(16, 0.0, /*max_len=*/32);
-  TrainOptions o = SmallRun(c, "bad");
+  TrainSpec o = SmallRun(c, "bad");
   o.seq_len = 33;
-  auto run = Train(model, o, {});
+  auto run = Train(model, o, {}, {});
   ASSERT_FALSE(run.ok());
   EXPECT_NE(run.status().message().find("positional table"), std::string::npos) << run.status();
 
   o = SmallRun(c, "bad");
-  o.train_path = TempPath("short.u8");
-  ASSERT_TRUE(io::WriteFileAtomically(o.train_path, std::string(100, 'a')).ok());
-  run = Train(model, o, {});
+  o.train = TempPath("short.u8");
+  ASSERT_TRUE(io::WriteFileAtomically(o.train, std::string(100, 'a')).ok());
+  run = Train(model, o, {}, {});
   ASSERT_FALSE(run.ok());
   EXPECT_NE(run.status().message().find("shorter than one batch"), std::string::npos);
 
   o = SmallRun(c, "bad");
-  o.valid_path = TempPath("missing.u8");
-  run = Train(model, o, {});
+  o.valid = TempPath("missing.u8");
+  run = Train(model, o, {}, {});
   ASSERT_FALSE(run.ok());
   EXPECT_NE(run.status().message().find("missing.u8"), std::string::npos);
 
-  EXPECT_FALSE(ParsePrecision("fp16").ok());
-  EXPECT_FALSE(ParseDevice("tpu").ok());
-  if (!torch::cuda::is_available()) {
-    auto cuda = ParseDevice("cuda");
-    ASSERT_FALSE(cuda.ok());
-    EXPECT_NE(cuda.status().message().find("no CUDA"), std::string::npos);
-  }
+  // (The precision and device names are tested in lib/runtime:precision_device_test.)
 }
 
 }  // namespace

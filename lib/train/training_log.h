@@ -1,10 +1,9 @@
-// The training log of DESIGN.md section 3: a TSV file with the header
+// The training log of docs/design.md ("Formats between tools"): a TSV file with the header
 // step, epoch, split, loss (nats), bpc, lr, tokens_per_s, elapsed_s.
 #ifndef ATTN_LIB_TRAIN_TRAINING_LOG_H_
 #define ATTN_LIB_TRAIN_TRAINING_LOG_H_
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "absl/status/status.h"
@@ -28,25 +27,26 @@ struct LogRow {
   double elapsed_s = 0;
 };
 
+// The log of a run, committed together with the run's other files: rows collect in
+// memory, and Commit() replaces the file whole (atomically) with all rows so far, at the
+// points where the run also saves its checkpoint and resume state.
 class TrainingLog {
  public:
-  // Opens `path` ("" logs nowhere). A fresh run starts the file with the header. A resumed
-  // run keeps the rows up to `keep_through_step` (written before the resume state it
-  // continues from) and appends after them, so a killed run leaves no duplicate rows.
+  // The log at `path` ("" logs nowhere). A fresh run starts with the header alone. A
+  // resumed run keeps the rows of the old file up to `keep_through_step` (those written
+  // before the resume state it continues from), so a killed run leaves no duplicate rows.
+  // Nothing is written before the first Commit(). An old log that exists but cannot be
+  // read is an error.
   static absl::StatusOr<TrainingLog> Open(const std::string& path, bool resume,
                                           int64_t keep_through_step);
-  TrainingLog(TrainingLog&& other) noexcept;
-  TrainingLog& operator=(TrainingLog&& other) noexcept;
-  TrainingLog(const TrainingLog&) = delete;
-  ~TrainingLog();
 
-  // Appends one row and flushes it, so the log can be plotted while training runs.
-  absl::Status Append(const LogRow& row);
+  void Append(const LogRow& row);
+  absl::Status Commit();
 
  private:
-  TrainingLog(std::string path, FILE* file) : path_(std::move(path)), file_(file) {}
+  TrainingLog(std::string path, std::string text) : path_(std::move(path)), text_(std::move(text)) {}
   std::string path_;
-  FILE* file_ = nullptr;
+  std::string text_;  // the header and every row
 };
 
 }  // namespace attn::train

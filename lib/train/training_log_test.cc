@@ -23,7 +23,9 @@ TEST(TrainingLogTest, HeaderAndRows) {
   {
     auto log = TrainingLog::Open(path, /*resume=*/false, 0);
     ASSERT_TRUE(log.ok()) << log.status();
-    ASSERT_TRUE(log->Append({10, 0.5, "train", std::log(2.0) * 2, 1e-3, 1234.56, 7.5}).ok());
+    log->Append({10, 0.5, "train", std::log(2.0) * 2, 1e-3, 1234.56, 7.5});
+    EXPECT_FALSE(io::ReadFile(path).ok()) << "nothing is written before the commit";
+    ASSERT_TRUE(log->Commit().ok());
   }
   auto text = io::ReadFile(path);
   ASSERT_TRUE(text.ok());
@@ -37,12 +39,14 @@ TEST(TrainingLogTest, ResumeDropsRowsAfterTheResumedStep) {
   {
     auto log = TrainingLog::Open(path, false, 0);
     ASSERT_TRUE(log.ok());
-    for (int step : {1, 2, 3, 4}) ASSERT_TRUE(log->Append({step, 0, "train", 1, 0, 0, 0}).ok());
+    for (int step : {1, 2, 3, 4}) log->Append({step, 0, "train", 1, 0, 0, 0});
+    ASSERT_TRUE(log->Commit().ok());
   }
   {
     auto log = TrainingLog::Open(path, /*resume=*/true, /*keep_through_step=*/2);
     ASSERT_TRUE(log.ok());
-    ASSERT_TRUE(log->Append({3, 0, "valid", 1, 0, 0, 0}).ok());
+    log->Append({3, 0, "valid", 1, 0, 0, 0});
+    ASSERT_TRUE(log->Commit().ok());
   }
   auto text = io::ReadFile(path);
   ASSERT_TRUE(text.ok());

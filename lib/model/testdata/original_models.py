@@ -95,6 +95,7 @@ class EnhancedCharTransformer(nn.Module):
         self.output = nn.Linear(d_model, vocab_size)
         self.output.weight = self.embedding.weight
         nn.init.normal_(self.embedding.weight, mean=0.0, std=0.02)
+        nn.init.zeros_(self.output.bias)
 
     @staticmethod
     def causal_mask(L, device):

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Checkpoints of the Python original, saved as a researcher has them (the training
+# script's dict or a bare state_dict; torch.save's zip and legacy formats; float16,
+# bfloat16 and float64 weights), import into models whose logits and per-head attention
+# are the Python modules' own; files that are not such checkpoints are refused with one
+# line naming the file and the cause.
+# Args: the import_check binary, make_torch_checkpoints.py.
+set -euo pipefail
+check=$1
+make=$2
+PYTHON=/usr/bin/python3  # Debian's, which has python3-torch (scripts/setup.sh)
+if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
+  echo "import_compat_test: $PYTHON cannot import torch; run scripts/setup.sh (installs python3-torch)" >&2
+  exit 1
+fi
+dir="$TEST_TMPDIR/pt"
+mkdir -p "$dir"
+"$PYTHON" "$make" make "$dir"
+while read -r name heads; do
+  "$check" compare "$dir/$name.pt" "$dir/$name.ref.npy" "$heads" "$dir/$name.safetensors"
+done < "$dir/cases.txt"
+while IFS=$'\t' read -r name message; do
+  "$check" refuse "$dir/$name.pt" "$message"
+done < "$dir/foreign.txt"
+echo PASS
