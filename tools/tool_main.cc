@@ -3,8 +3,7 @@
 #include "gflags/gflags.h"
 
 DEFINE_int32(threads, 0,
-             "worker threads; 0: the cores other processes are not running on at start-up, "
-             "divided among the jobs of a parallel make");
+             "worker threads; 0: the cores divided among the jobs of a parallel make");
 
 namespace attn::tools {
 

@@ -3,10 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -40,11 +37,10 @@ int MakeJobs(const std::string& makeflags) {
   return jobs;
 }
 
-int DefaultThreads(int usable_cores, int make_jobs, int busy_cores) {
+int DefaultThreads(int usable_cores, int make_jobs) {
   const int cores = std::max(usable_cores, 1);
   const int jobs = make_jobs == 0 ? cores : std::max(make_jobs, 1);
-  const int free_cores = std::max(1, cores - std::max(busy_cores, 0));
-  return std::max(1, std::min(free_cores, cores / jobs));
+  return std::max(1, cores / jobs);
 }
 
 int UsableCores() {
@@ -57,54 +53,9 @@ int UsableCores() {
   return cores > 0 ? static_cast<int>(cores) : 1;
 }
 
-namespace {
-
-// The kernel's count of running tasks (threads), machine-wide, or -1.
-int MachineRunningTasks() {
-  std::ifstream stat("/proc/stat");
-  std::string word;
-  while (stat >> word) {
-    if (word == "procs_running") {
-      int running = -1;
-      stat >> running;
-      return running;
-    }
-  }
-  return -1;
-}
-
-// This process's threads that are running now (OpenBLAS starts its threads when it loads,
-// and they may still be spinning).
-int OwnRunningThreads() {
-  int running = 0;
-  std::error_code error;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
-    std::ifstream stat(task.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    const size_t paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'R') ++running;
-  }
-  return std::max(running, 1);
-}
-
-}  // namespace
-
-int OtherRunningTasks() {
-  int least = -1;
-  for (int sample = 0; sample < 3; ++sample) {
-    if (sample > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const int running = MachineRunningTasks();
-    if (running < 1) return 0;
-    const int others = std::max(running - OwnRunningThreads(), 0);
-    least = least < 0 ? others : std::min(least, others);
-  }
-  return least;
-}
-
 int DefaultThreadsHere() {
   const char* makeflags = std::getenv("MAKEFLAGS");
-  return DefaultThreads(UsableCores(), MakeJobs(makeflags == nullptr ? "" : makeflags), OtherRunningTasks());
+  return DefaultThreads(UsableCores(), MakeJobs(makeflags == nullptr ? "" : makeflags));
 }
 
 std::map<std::string, std::string> ThreadEnvironment(

@@ -4,11 +4,9 @@
 // Threads that spin while they wait for each other steal the core from the thread they
 // wait for when other processes occupy the cores (docs/performance.md). So OpenMP threads
 // and OpenBLAS's own threads sleep as soon as they are idle, unless the user chose a wait
-// policy. And threads that must meet at every operation cannot all run when other
-// processes hold the cores: on a busy machine one thread finishes sooner than two. So the
-// default thread count leaves out the cores other processes are using at start-up, and
-// divides the rest among the jobs of a parallel make. Results depend on the thread count in
-// the last bits; pass --threads for runs that must be reproducible bit for bit.
+// policy, and the default thread count divides the cores among the jobs of a parallel make.
+// It does not follow the machine's load at start-up: results depend on the thread count in
+// their last bits, and a resumed run must continue exactly as an uninterrupted one.
 #ifndef ATTN_LIB_RUNTIME_THREAD_POLICY_H_
 #define ATTN_LIB_RUNTIME_THREAD_POLICY_H_
 
@@ -22,20 +20,14 @@ namespace attn::runtime {
 // 2): 1 outside make or without -j, 0 for an unlimited "-j".
 int MakeJobs(const std::string& makeflags);
 
-// The default of --threads: the usable cores other processes are not running on
-// (busy_cores of them are), divided among make's jobs (an unlimited -j counts as one job per
-// core), at least 1.
-int DefaultThreads(int usable_cores, int make_jobs, int busy_cores);
+// The default of --threads: the usable cores divided among make's jobs (an unlimited -j
+// counts as one job per core), at least 1.
+int DefaultThreads(int usable_cores, int make_jobs);
 
 // Cores this process may run on (its CPU affinity mask; all online cores if unknown).
 int UsableCores();
 
-// Tasks other than the caller running on the machine now (the kernel's procs_running in
-// /proc/stat, minus the caller), the least of a few samples a few milliseconds apart, so
-// that a process that only passes by is not counted; 0 if unknown.
-int OtherRunningTasks();
-
-// DefaultThreads(UsableCores(), MakeJobs($MAKEFLAGS), OtherRunningTasks()).
+// DefaultThreads(UsableCores(), MakeJobs($MAKEFLAGS)).
 int DefaultThreadsHere();
 
 // Environment variables to set before the OpenMP runtime and OpenBLAS load (they read them

@@ -26,28 +26,16 @@ TEST(MakeJobs, ReadsMakeflags) {
 }
 
 TEST(DefaultThreads, DividesTheCoresAmongMakeJobs) {
-  EXPECT_EQ(DefaultThreads(2, 1, 0), 2);
-  EXPECT_EQ(DefaultThreads(2, 2, 0), 1);
-  EXPECT_EQ(DefaultThreads(8, 2, 0), 4);
-  EXPECT_EQ(DefaultThreads(8, 3, 0), 2);
-  EXPECT_EQ(DefaultThreads(2, 4, 0), 1);   // never below one
-  EXPECT_EQ(DefaultThreads(16, 0, 0), 1);  // unlimited -j: a job per core
-  EXPECT_EQ(DefaultThreads(0, 1, 0), 1);
-}
-
-TEST(DefaultThreads, LeavesOutTheCoresOthersAreRunningOn) {
-  EXPECT_EQ(DefaultThreads(2, 1, 2), 1);  // two busy processes on two cores
-  EXPECT_EQ(DefaultThreads(2, 1, 1), 1);
-  EXPECT_EQ(DefaultThreads(2, 1, 9), 1);
-  EXPECT_EQ(DefaultThreads(8, 1, 3), 5);
-  EXPECT_EQ(DefaultThreads(8, 2, 1), 4);  // make's share is the smaller
-  EXPECT_EQ(DefaultThreads(8, 2, 6), 2);  // the free cores are fewer
-  EXPECT_EQ(DefaultThreads(8, 1, -1), 8);
+  EXPECT_EQ(DefaultThreads(2, 1), 2);
+  EXPECT_EQ(DefaultThreads(2, 2), 1);
+  EXPECT_EQ(DefaultThreads(8, 2), 4);
+  EXPECT_EQ(DefaultThreads(8, 3), 2);
+  EXPECT_EQ(DefaultThreads(2, 4), 1);   // never below one
+  EXPECT_EQ(DefaultThreads(16, 0), 1);  // unlimited -j: a job per core
+  EXPECT_EQ(DefaultThreads(0, 1), 1);
 }
 
 TEST(UsableCores, AtLeastOne) { EXPECT_GE(UsableCores(), 1); }
-
-TEST(OtherRunningTasks, NeverNegative) { EXPECT_GE(OtherRunningTasks(), 0); }
 
 std::map<std::string, std::string> EnvironmentWith(int threads, std::map<std::string, std::string> env) {
   return ThreadEnvironment(threads, [&env](const char* name) -> const char* {

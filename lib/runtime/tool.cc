@@ -118,9 +118,7 @@ void InitTool(int* argc, char*** argv, const ToolSetup& setup) {
 
 int Threads() {
   if (MutableSettings().threads > 0) return MutableSettings().threads;
-  // Chosen once: the policy samples the machine's load, which changes as the tool runs.
-  static const int chosen = DefaultThreadsHere();
-  return chosen;
+  return DefaultThreadsHere();
 }
 
 bool ThreadsByDefault() { return MutableSettings().threads == 0; }

@@ -63,9 +63,8 @@ struct ToolSetup {
 // stderr, ignores SIGPIPE, names the tool in error lines and applies the shared settings.
 void InitTool(int* argc, char*** argv, const ToolSetup& setup);
 
-// Worker threads the shared settings ask for; 0 resolves, once, to DefaultThreadsHere()
-// (lib/runtime/thread_policy.h: the cores other processes are not running on at start-up,
-// divided among the jobs of a parallel make).
+// Worker threads the shared settings ask for; 0 resolves to DefaultThreadsHere()
+// (lib/runtime/thread_policy.h: the cores divided among the jobs of a parallel make).
 int Threads();
 
 // Whether the thread count is the default rather than one the user gave.

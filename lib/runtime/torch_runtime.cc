@@ -145,8 +145,7 @@ void InitTorchTool(int* argc, char*** argv, const ToolSetup& setup) {
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   VLOG(1) << BlasDescription() << ", " << at::get_num_threads() << " threads ("
           << (ThreadsByDefault()
-                  ? "default: " + std::to_string(UsableCores()) + " usable cores, " +
-                        std::to_string(OtherRunningTasks()) + " other running tasks"
+                  ? "default: " + std::to_string(UsableCores()) + " usable cores"
                   : std::string("--threads"))
           << "), OMP_WAIT_POLICY=" << (wait_policy == nullptr ? "(unset)" : wait_policy)
           << ", CPU: " << DescribeCpuFeatures(DetectCpuFeatures());

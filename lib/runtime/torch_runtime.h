@@ -9,9 +9,8 @@
 
 namespace attn::runtime {
 
-// InitTool plus LibTorch set-up. The thread count is Threads() (by default the cores other
-// processes are not running on, divided among the jobs of a parallel make;
-// lib/runtime/thread_policy.h); LibTorch and OpenBLAS both get it. Some settings are read
+// InitTool plus LibTorch set-up. The thread count is Threads() (by default the cores
+// divided among the jobs of a parallel make; lib/runtime/thread_policy.h); LibTorch and OpenBLAS both get it. Some settings are read
 // by libraries only when they load, so when one is missing this sets it and re-executes
 // the binary once (a user's own setting is left alone): OMP_WAIT_POLICY=PASSIVE and
 // OPENBLAS_THREAD_TIMEOUT=4 for more than one thread (threads that spin while other
