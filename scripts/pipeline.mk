@@ -22,9 +22,9 @@ OUT ?= out/demo
 CORPUS ?= testdata/corpus.xml
 BIN ?= bazel-bin/tools
 PYTHON ?= /usr/bin/python3
-# LibTorch threads of each training run (empty: all cores); with `make -j2`, TRAIN_THREADS=1
-# gives each of the two runs its own core. Not a setting of the result (a run may resume
-# with another thread count).
+# LibTorch threads of each training run (empty: the tools' default, the cores divided
+# among make's -jN jobs). Not a setting of the result (a run may resume with another
+# thread count).
 TRAIN_THREADS ?=
 
 # The models, one entry each: a name in MODELS, and per name M

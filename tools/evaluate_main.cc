@@ -14,7 +14,8 @@ DEFINE_int64(context, 0, "bytes of context at most; 0 = the checkpoint's trainin
 DEFINE_int64(stride, 0,
              "predictions scored per window; 0 = the context (non-overlapping windows); smaller gives every "
              "byte more context at context/stride times the cost");
-DEFINE_string(precision, "fp32", "fp32 or bf16 (autocast)");
+DEFINE_string(precision, "fp32", "fp32, bf16 (autocast), or auto (bf16 where the CPU computes bf16 natively, "
+              "else fp32; logged)");
 DEFINE_int64(batch_size, 8, "windows per forward pass");
 DEFINE_int64(max_bytes, 0, "score only the first max_bytes bytes, for a quick estimate; 0 = all");
 DEFINE_string(device, "cpu", "cpu or cuda");
@@ -22,7 +23,7 @@ DEFINE_string(device, "cpu", "cpu or cuda");
 int main(int argc, char** argv) {
   attn::tools::InitTorchMain(&argc, &argv,
                              "evaluate --checkpoint=MODEL.safetensors --tokens=TEST.u8 [--context=N] [--stride=S] "
-                             "[--precision=fp32|bf16] [--batch_size=8] [--max_bytes=N] [--output=result.tsv]\n"
+                             "[--precision=auto|fp32|bf16] [--batch_size=8] [--max_bytes=N] [--output=result.tsv]\n"
                              "Bits per byte over the file: every byte after the first predicted once, with up to "
                              "--context bytes of context.\n"
                              "Example: evaluate --checkpoint=models/dense.safetensors --tokens=data/enwik8.test.u8 "

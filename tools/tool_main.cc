@@ -2,7 +2,8 @@
 
 #include "gflags/gflags.h"
 
-DEFINE_int32(threads, 0, "worker threads; 0 means all cores");
+DEFINE_int32(threads, 0,
+             "worker threads; 0: the cores divided among the jobs of a parallel make");
 
 namespace attn::tools {
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "lib/model/pattern_file.h"
+#include "lib/runtime/cpu_features.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/precision.h"
@@ -44,7 +45,8 @@ DEFINE_int64(eval_every, 200, "validate every this many steps as well as after e
 DEFINE_int64(eval_batches, 20, "validation batches per validation (0 = the whole validation file)");
 DEFINE_int64(patience, 8, "stop after this many validations without improvement (0 = never)");
 DEFINE_uint64(seed, 42, "random seed (initialisation, dropout)");
-DEFINE_string(precision, "fp32", "fp32, or bf16 (autocast; weights and optimizer state stay fp32)");
+DEFINE_string(precision, "fp32", "fp32, bf16 (autocast; weights and optimizer state stay fp32), or auto (bf16 "
+              "where the CPU computes bf16 natively, else fp32; logged)");
 DEFINE_string(device, "cpu", "cpu or cuda");
 DEFINE_int64(log_every, 10, "a train row in the log every this many steps");
 DEFINE_int64(checkpoint_every, 100, "also save the resume state every this many steps (0 = at validations only)");
@@ -110,6 +112,7 @@ absl::StatusOr<train::TrainOptions> TrainOptionsFromFlags() {
   absl::StatusOr<runtime::Precision> precision = runtime::ParsePrecision(FLAGS_precision);
   if (!precision.ok()) return precision.status();
   spec.precision = *precision;
+  spec.precision_note = runtime::AutoPrecisionNote(FLAGS_precision, runtime::DetectCpuFeatures());
   absl::StatusOr<torch::Device> device = runtime::ParseDevice(FLAGS_device);
   if (!device.ok()) return device.status();
   spec.device = *device;

@@ -13,8 +13,10 @@
 #include "lib/io/atomic_file.h"
 #include "lib/model/checkpoint.h"
 #include "lib/runtime/progress.h"
+#include "lib/runtime/cpu_features.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/precision.h"
+#include "lib/runtime/tool.h"
 
 namespace attn::eval {
 namespace {
@@ -97,6 +99,10 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
   options.precision = *precision;
   options.device = *device;
   const auto start = std::chrono::steady_clock::now();
+  if (const std::string note = runtime::AutoPrecisionNote(o.precision, runtime::DetectCpuFeatures());
+      !note.empty()) {
+    runtime::Report(note);
+  }
   runtime::Progress progress("evaluate", static_cast<int64_t>(tokens.size()) - 1, "B");
   absl::StatusOr<BitsPerByte> result =
       MeasureBitsPerByte(*checkpoint->model, tokens, options, [&progress](const BitsPerByte& so_far) {
@@ -108,7 +114,8 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
   if (out.ok()) {
     const std::string tsv = absl::StrFormat("%s\n%s\t%s\t%.6f\t%.6f\t%d\t%d\t%d\t%s\t%.2f\n", kEvaluateHeader,
                                             o.checkpoint, o.tokens, result->bpc(), result->nats_per_byte(),
-                                            result->bytes_scored, options.context, options.stride, o.precision,
+                                            result->bytes_scored, options.context, options.stride,
+                                            runtime::PrecisionName(options.precision),
                                             seconds);
     if (absl::Status s = out->Write(tsv); !s.ok()) return s;
     if (absl::Status s = out->Commit(); !s.ok()) return s;
@@ -116,7 +123,8 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
   if (o.output != "-") {
     std::printf("%s: %.4f bpc (%.4f nats per byte) on %lld predicted bytes, context %lld, stride %lld, %s, %.1f s\n",
                 o.tokens.c_str(), result->bpc(), result->nats_per_byte(), static_cast<long long>(result->bytes_scored),
-                static_cast<long long>(options.context), static_cast<long long>(options.stride), o.precision.c_str(),
+                static_cast<long long>(options.context), static_cast<long long>(options.stride),
+                runtime::PrecisionName(options.precision),
                 seconds);
   }
   return absl::OkStatus();

@@ -16,7 +16,7 @@ struct EvaluateOptions {
   std::string output;     // the result as TSV; "" writes none, "-" writes it to stdout
   int64_t context = 0;    // 0: the checkpoint's training seq_len, else its positional table
   int64_t stride = 0;     // 0: the context (non-overlapping windows)
-  std::string precision = "fp32";
+  std::string precision = "auto";  // lib/runtime/precision.h
   int64_t batch_size = 8;  // windows per forward pass
   int64_t max_bytes = 0;   // score only the first max_bytes bytes; 0: all
   std::string device = "cpu";

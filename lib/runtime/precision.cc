@@ -9,8 +9,20 @@ namespace attn::runtime {
 absl::StatusOr<Precision> ParsePrecision(const std::string& name) {
   if (name == "fp32") return Precision::kFp32;
   if (name == "bf16") return Precision::kBf16;
+  if (name == "auto") return AutoPrecision(DetectCpuFeatures());
   return absl::InvalidArgumentError(
-      absl::StrCat(Opt("precision"), "=", name, " is not known; use fp32 or bf16"));
+      absl::StrCat(Opt("precision"), "=", name, " is not known; use auto, fp32 or bf16"));
+}
+
+Precision AutoPrecision(const CpuFeatures& cpu) {
+  return HasNativeBf16(cpu) ? Precision::kBf16 : Precision::kFp32;
+}
+
+std::string AutoPrecisionNote(const std::string& name, const CpuFeatures& cpu) {
+  if (name != "auto") return "";
+  return absl::StrCat("precision auto: ", PrecisionName(AutoPrecision(cpu)),
+                      HasNativeBf16(cpu) ? " (native bf16 on this CPU: " : " (no native bf16 on this CPU: ",
+                      DescribeCpuFeatures(cpu), ")");
 }
 
 const char* PrecisionName(Precision precision) {

@@ -6,13 +6,13 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
-#include <thread>
 #include <vector>
 
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "lib/runtime/flag_help.h"
 #include "lib/runtime/option_names.h"
+#include "lib/runtime/thread_policy.h"
 #include "lib/runtime/version.h"
 
 namespace google {
@@ -108,7 +108,7 @@ void InitTool(int* argc, char*** argv, const ToolSetup& setup) {
   if (setup.settings != nullptr) MutableSettings() = setup.settings();
   if (MutableSettings().threads < 0) {
     std::exit(UsageError(Opt("threads") + "=" + std::to_string(MutableSettings().threads) +
-                         " must be >= 0 (0 means all cores)"));
+                         " must be >= 0 (0 means the default)"));
   }
   if (*argc > 1) {
     std::exit(UsageError(std::string("unexpected argument '") + (*argv)[1] +
@@ -118,9 +118,10 @@ void InitTool(int* argc, char*** argv, const ToolSetup& setup) {
 
 int Threads() {
   if (MutableSettings().threads > 0) return MutableSettings().threads;
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores > 0 ? static_cast<int>(cores) : 1;
+  return DefaultThreadsHere();
 }
+
+bool ThreadsByDefault() { return MutableSettings().threads == 0; }
 
 const std::string& ToolName() { return MutableToolName(); }
 

@@ -46,7 +46,7 @@ inline constexpr int kExitUsage = 2;
 
 // The settings every tool shares, read from flags the mains define (tools/tool_main).
 struct ToolSettings {
-  int threads = 0;  // worker threads; 0 means all cores
+  int threads = 0;  // worker threads; 0 means the default of lib/runtime/thread_policy.h
 };
 
 struct ToolSetup {
@@ -63,8 +63,12 @@ struct ToolSetup {
 // stderr, ignores SIGPIPE, names the tool in error lines and applies the shared settings.
 void InitTool(int* argc, char*** argv, const ToolSetup& setup);
 
-// Worker threads the shared settings ask for (0 resolves to all cores).
+// Worker threads the shared settings ask for; 0 resolves to DefaultThreadsHere()
+// (lib/runtime/thread_policy.h: the cores divided among the jobs of a parallel make).
 int Threads();
+
+// Whether the thread count is the default rather than one the user gave.
+bool ThreadsByDefault();
 
 // The tool's name as InitTool recorded it ("tool" before InitTool).
 const std::string& ToolName();

@@ -7,25 +7,35 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "glog/logging.h"
+#include "lib/runtime/cpu_features.h"
+#include "lib/runtime/thread_policy.h"
 #include "lib/runtime/tool.h"
 #include "torch/torch.h"
 
 namespace attn::runtime {
 namespace {
 
-// Marks a process we re-executed, so a choice is made at most once per kernel.
-constexpr char kReexecMarker[] = "ATTN_BLAS_CORETYPE_SET";
+// Marks a process we re-executed with the OpenBLAS kernels we chose (the value), so that a
+// fallback from those kernels happens at most once.
+constexpr char kCoretypeMarker[] = "ATTN_BLAS_CORETYPE_SET";
 
-[[noreturn]] void ReexecWithCoretype(char** argv, const char* coretype) {
-  setenv("OPENBLAS_CORETYPE", coretype, /*overwrite=*/1);
-  setenv(kReexecMarker, coretype, 1);
-  execv("/proc/self/exe", argv);
-  // exec failed: carry on is impossible to express here, so say why and stop.
-  std::perror("re-exec for OPENBLAS_CORETYPE failed");
+// Sets the variables and runs this binary again with the original arguments: OpenBLAS and
+// the OpenMP runtime read their environment only when they load. The new process finds
+// them set and needs no further re-exec.
+[[noreturn]] void Reexec(const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& environment) {
+  for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), /*overwrite=*/1);
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  execv("/proc/self/exe", argv.data());
+  // exec failed: carrying on is impossible to express here, so say why and stop.
+  std::perror("re-exec to set the libraries' environment failed");
   std::exit(kExitFailure);
 }
 
@@ -36,15 +46,36 @@ const char* OpenBlasCoreName() {
 }
 
 // OpenBLAS has already chosen its kernels by now (it loads with the binary); when it fell
-// back to the generic Prescott ones on a CPU that can do better, choose for it.
-void ChooseFastBlasKernels(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
-  if (std::getenv(kReexecMarker) != nullptr) return;
+// back to the generic Prescott ones on a CPU that can do better, the kernels to choose for
+// it, else "".
+std::string FasterBlasCoretype() {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "";
   const char* core = OpenBlasCoreName();
-  if (core == nullptr || std::strcmp(core, "Prescott") != 0) return;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) ReexecWithCoretype(argv, "SkylakeX");
-  if (__builtin_cpu_supports("avx2")) ReexecWithCoretype(argv, "Haswell");
+  if (core == nullptr || std::strcmp(core, "Prescott") != 0) return "";
+  const CpuFeatures& cpu = DetectCpuFeatures();
+  if (cpu.avx512f) return "SkylakeX";
+  if (cpu.avx2) return "Haswell";
+  return "";
+}
+
+// The variables this process still needs before its libraries load, for `threads` threads.
+std::map<std::string, std::string> LoadTimeEnvironment(int threads) {
+  std::map<std::string, std::string> environment = ThreadEnvironment(threads, &std::getenv);
+  if (const std::string coretype = FasterBlasCoretype(); !coretype.empty()) {
+    environment["OPENBLAS_CORETYPE"] = coretype;
+    environment[kCoretypeMarker] = coretype;
+  }
+  return environment;
+}
+
+// LibTorch's set_num_threads sizes the OpenMP pool only; OpenBLAS's own pthreads pool would
+// keep one thread per core, so a --threads=1 tool would still multiply on every core.
+// A user's OPENBLAS_NUM_THREADS wins.
+void SetBlasThreads(int threads) {
+  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;
+  using Fn = void (*)(int);
+  auto set = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set != nullptr) set(threads);
 }
 
 // glibc hands large freed blocks back to the kernel, and the next training step or
@@ -91,26 +122,33 @@ double MatmulSelfCheckError() {
 }
 
 void InitTorchTool(int* argc, char*** argv, const ToolSetup& setup) {
-  ChooseFastBlasKernels(*argv);
-  // Flag parsing reorders argv in place; keep the original for a fallback re-exec.
-  std::vector<std::string> args(*argv, *argv + *argc);
+  // Flag parsing reorders argv in place; keep the original for the re-exec.
+  const std::vector<std::string> args(*argv, *argv + *argc);
   InitTool(argc, argv, setup);
+  const int threads = Threads();
+  if (const auto environment = LoadTimeEnvironment(threads); !environment.empty()) {
+    Reexec(args, environment);
+  }
   KeepFreedMemory();
-  at::set_num_threads(Threads());
-  const char* chosen = std::getenv(kReexecMarker);
+  at::set_num_threads(threads);
+  SetBlasThreads(threads);
+  const char* chosen = std::getenv(kCoretypeMarker);
   if (MatmulSelfCheckError() > 1e-5) {
     if (chosen != nullptr && std::strcmp(chosen, "Haswell") != 0) {
       LOG(WARNING) << "BLAS kernels " << chosen << " failed the matmul check; using Haswell";
-      std::vector<char*> original_argv;
-      for (std::string& arg : args) original_argv.push_back(arg.data());
-      original_argv.push_back(nullptr);
-      ReexecWithCoretype(original_argv.data(), "Haswell");
+      Reexec(args, {{"OPENBLAS_CORETYPE", "Haswell"}, {kCoretypeMarker, "Haswell"}});
     }
     LOG(ERROR) << "the BLAS in use (" << BlasDescription()
                << ") computes a wrong matmul; results cannot be trusted";
     std::exit(kExitFailure);
   }
-  VLOG(1) << BlasDescription() << ", " << at::get_num_threads() << " threads";
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  VLOG(1) << BlasDescription() << ", " << at::get_num_threads() << " threads ("
+          << (ThreadsByDefault()
+                  ? "default: " + std::to_string(UsableCores()) + " usable cores"
+                  : std::string("--threads"))
+          << "), OMP_WAIT_POLICY=" << (wait_policy == nullptr ? "(unset)" : wait_policy)
+          << ", CPU: " << DescribeCpuFeatures(DetectCpuFeatures());
 }
 
 }  // namespace attn::runtime

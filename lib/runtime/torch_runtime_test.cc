@@ -24,8 +24,8 @@ TEST(TorchSmoke, LoadedBlasIsOpenBlas) {
   EXPECT_EQ(BlasDescription().rfind("OpenBLAS ", 0), 0u) << BlasDescription();
 }
 
-std::string RunProbe(const std::string& env) {
-  const std::string cmd = env + " lib/runtime/torch_runtime_probe 2>&1";
+std::string RunProbe(const std::string& env, const std::string& flags = "") {
+  const std::string cmd = env + " lib/runtime/torch_runtime_probe " + flags + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   char buf[512];
@@ -47,6 +47,26 @@ TEST(TorchRuntime, FastKernelsActiveOnThisCpu) {
 TEST(TorchRuntime, LeavesTheUsersOwnSettingAlone) {
   const std::string blas = RunProbe("env OPENBLAS_CORETYPE=Prescott");
   EXPECT_NE(blas.find("core=Prescott"), std::string::npos) << blas;
+}
+
+// Several threads wait passively unless the user chose otherwise; one thread sets nothing.
+TEST(TorchRuntime, ThreadsWaitPassively) {
+  const std::string clean = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OPENBLAS_THREAD_TIMEOUT -u MAKEFLAGS";
+  std::string out = RunProbe(clean, "--threads=2");
+  EXPECT_NE(out.find("threads=2\nOMP_WAIT_POLICY=PASSIVE"), std::string::npos) << out;
+  out = RunProbe(clean + " OMP_WAIT_POLICY=active", "--threads=2");
+  EXPECT_NE(out.find("threads=2\nOMP_WAIT_POLICY=active"), std::string::npos) << out;
+  out = RunProbe(clean, "--threads=1");
+  EXPECT_NE(out.find("threads=1\nOMP_WAIT_POLICY=unset"), std::string::npos) << out;
+}
+
+// Under `make -jN` the default divides the cores among the jobs; --threads overrides it.
+TEST(TorchRuntime, MakeJobsShareTheCores) {
+  const std::string clean = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT";
+  std::string out = RunProbe(clean + " MAKEFLAGS='s -j64 --jobserver-auth=3,4'");
+  EXPECT_NE(out.find("threads=1\n"), std::string::npos) << out;
+  out = RunProbe(clean + " MAKEFLAGS='s -j64'", "--threads=3");
+  EXPECT_NE(out.find("threads=3\n"), std::string::npos) << out;
 }
 
 }  // namespace

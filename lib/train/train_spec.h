@@ -45,6 +45,8 @@ struct TrainSpec {
   int64_t checkpoint_every = 0;  // also write the resume state every this many steps
   int64_t stop_after = 0;  // end this run after this many steps in all (state saved)
   torch::Device device = torch::kCPU;
+  // Logged once when training starts, e.g. what --precision=auto chose (AutoPrecisionNote).
+  std::string precision_note;
 
   // Every field, once: InvalidArgument naming the option and what to give instead.
   absl::Status Validate() const;

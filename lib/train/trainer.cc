@@ -129,6 +129,7 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainSpec&
   };
 
   std::optional<runtime::Progress> progress;
+  if (is_main && !spec.precision_note.empty()) runtime::Report(spec.precision_note);
   if (is_main) progress.emplace(runtime::ToolName(), total_steps, "steps");
   if (progress) progress->SetAlreadyDone(pos.step);
   const int64_t tokens_at_start = pos.tokens, run_start_step = pos.step;
