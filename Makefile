@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BAZEL ?= bazel
 BIN := bazel-bin/tools
 
-.PHONY: setup build tools test demo enwik8 clean
+.PHONY: setup build tools test demo enwik8 study clean
 
 setup:
 	@bash scripts/setup.sh
@@ -45,6 +45,19 @@ enwik8: tools
 	$(BIN)/enwik8_fetch --output=data/enwik8
 	@$(MAKE) --no-print-directory -f scripts/pipeline.mk OUT=out/enwik8-$(PRESET) CORPUS=data/enwik8 \
 	    FLAGS_dense="$(ENWIK8_$(PRESET))" FLAGS_sparse="$(ENWIK8_$(PRESET))" NUM_SEQS=10
+
+# The study (README, "The study"; docs/design.md, "The study"): the dense model, its heads'
+# Ward clusters, patterns derived from them, and three models trained with the derived
+# patterns or the original's four on the same recipe and budget, compared in one table, into
+# out/study/. Variables of scripts/study.mk and scripts/pipeline.mk pass through (K=4,
+# STEPS=N, SPARSE_INIT=, TRAIN_THREADS=1, ...). CORPUS=data/enwik8 trains PRESET's
+# configuration of `make enwik8`, into out/study-enwik8-$(PRESET)/.
+study_enwik8 = $(filter data/enwik8,$(CORPUS))
+study: tools
+	$(BAZEL) build //tools:evaluate //tools:describe //tools:derive_patterns
+	$(if $(study_enwik8),$(BIN)/enwik8_fetch --output=data/enwik8)
+	@$(MAKE) --no-print-directory -f scripts/study.mk \
+	    $(if $(study_enwik8),OUT=out/study-enwik8-$(PRESET) STUDY_MODEL="$(ENWIK8_$(PRESET))" NUM_SEQS=10)
 
 clean:
 	rm -rf out

@@ -65,7 +65,9 @@ flag_files = $(foreach f,$(patsubst --flagfile=%,%,$(filter --flagfile=%,$(FLAGS
 # `make -q` nothing is written: a stamp that would change only counts as out of date.
 differ = $(subst $(1),,$(2))$(subst $(2),,$(1))
 dry_run := $(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS)))
-stamp = $(if $(call differ,$(file <$(1)),$(2)),$(if $(dry_run),$(eval $(1): FORCE ;),\
+# Compared without leading, trailing and repeated white space: GNU make 4.3's $(file <) keeps
+# a file's trailing newline when its buffer grows during the read.
+stamp = $(if $(call differ,$(strip $(file <$(1))),$(strip $(2))),$(if $(dry_run),$(eval $(1): FORCE ;),\
   $(shell mkdir -p $(dir $(1)))$(file >$(1),$(2))))
 .PHONY: FORCE
 $(call stamp,$(DATA).flags,tokenize --input=$(CORPUS))
@@ -79,7 +81,7 @@ $(foreach m,$(MODELS),\
 pipeline: $(OUT)/summary.md
 	@cat $(OUT)/summary.md
 
-$(DATA).train.u8 $(DATA).valid.u8 $(OUT)/data/stats.txt &: $(CORPUS) $(DATA).flags
+$(DATA).train.u8 $(DATA).valid.u8 $(DATA).test.u8 $(OUT)/data/stats.txt &: $(CORPUS) $(DATA).flags
 	@echo "== tokenize $(CORPUS)" >&2
 	$(BIN)/tokenize --input=$(CORPUS) --output_prefix=$(DATA) --stats > $(OUT)/data/stats.txt.tmp
 	@mv $(OUT)/data/stats.txt.tmp $(OUT)/data/stats.txt
@@ -147,5 +149,7 @@ $(FIG)/%.done: $(OUT)/analysis/%.clusters.csv $(OUT)/analysis/%.silhouette.tsv $
 	done
 	@touch $@
 
+# The closing report, `$(SUMMARY) OUT MODEL...` (the study's has a table of its own).
+SUMMARY ?= bash $(here)/summary.sh
 $(OUT)/summary.md: $(foreach m,$(MODELS),$(FIG)/$(m).done)
-	@bash $(here)/summary.sh $(OUT) $(MODELS) > $@.tmp && mv $@.tmp $@
+	@$(SUMMARY) $(OUT) $(MODELS) > $@.tmp && mv $@.tmp $@

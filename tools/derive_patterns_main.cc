@@ -13,11 +13,13 @@ DEFINE_string(output, "-", "the pattern file (JSON, with the report under \"deri
 DEFINE_double(coverage, 0.9, "share of each cluster's mean attention mass its pattern must hold, in (0, 1]");
 DEFINE_bool(per_layer, false, "share the heads layer by layer, by each layer's clusters");
 DEFINE_int64(layers, 0, "layers of the sparse model; 0: the attention stream's");
+DEFINE_string(means, "", "also write each cluster's mean attention here (.npy [clusters, L, L]), for figures");
+DEFINE_string(masks, "", "also write each cluster's pattern mask here (.npy [clusters, L, L], 1 = allowed)");
 
 int main(int argc, char** argv) {
   attn::tools::InitMain(&argc, &argv,
                         "derive_patterns --attention=dense.npy --clusters=clusters.csv --heads=8 "
-                        "--output=patterns.json [--coverage=0.9] [--per_layer] [--layers=N]\n"
+                        "--output=patterns.json [--coverage=0.9] [--per_layer] [--layers=N] [--means=FILE] [--masks=FILE]\n"
                         "Fits one sparse attention pattern to each cluster's mean attention; writes a pattern file.\n"
                         "Example: derive_patterns --attention=dense.npy --clusters=clusters.csv --heads=8 "
                         "--output=patterns.json");
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
   o.coverage = FLAGS_coverage;
   o.per_layer = FLAGS_per_layer;
   o.layers = FLAGS_layers;
+  o.means = FLAGS_means.empty() ? "" : attn::runtime::ResolvePath(FLAGS_means);
+  o.masks = FLAGS_masks.empty() ? "" : attn::runtime::ResolvePath(FLAGS_masks);
   o.threads = attn::runtime::Threads();
   return attn::runtime::RunCommand([&] { return attn::study::RunDerivePatterns(o); });
 }

@@ -71,6 +71,27 @@ json PatternObject(const std::string& name, const model::AttentionPattern& patte
 
 std::string PatternName(int64_t label) { return absl::StrCat("cluster", label); }
 
+// The figures' arrays [clusters, L, L]: each cluster's mean attention, or its pattern's mask.
+std::vector<float> ClusterMeans(const ClusterAttention& attention, const HeadClusters& clusters) {
+  std::vector<float> means;
+  for (size_t c = 0; c < attention.sums.size(); ++c) {
+    const double n = static_cast<double>(clusters.members[c].size() * attention.sequences);
+    for (double sum : attention.sums[c]) means.push_back(static_cast<float>(sum / n));
+  }
+  return means;
+}
+
+std::vector<float> PatternMasks(const std::vector<absl::StatusOr<PatternFit>>& fits, int64_t n) {
+  std::vector<float> masks;
+  for (const absl::StatusOr<PatternFit>& fit : fits) {
+    const model::PatternAtLength at_length(fit->pattern, n);
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) masks.push_back(at_length.Allows(i, j) ? 1.0f : 0.0f);
+    }
+  }
+  return masks;
+}
+
 }  // namespace
 
 absl::Status RunDerivePatterns(const DerivePatternsOptions& o) {
@@ -186,9 +207,28 @@ absl::Status RunDerivePatterns(const DerivePatternsOptions& o) {
                   {"pair_fraction", model_fraction},
                   {"clusters", report_clusters}}}};
 
+  // Every output is written before any is renamed into place.
+  std::vector<io::AtomicFile> arrays;
+  const std::vector<int64_t> shape = {static_cast<int64_t>(k), n, n};
+  auto write_array = [&](const std::string& path, const std::vector<float>& values) -> absl::Status {
+    absl::StatusOr<io::AtomicFile> array = io::AtomicFile::Open(path);
+    if (!array.ok()) return array.status();
+    if (absl::Status s = io::WriteNpyRecord(*array, values.data(), shape); !s.ok()) return s;
+    arrays.push_back(*std::move(array));
+    return absl::OkStatus();
+  };
+  if (!o.means.empty()) {
+    if (absl::Status s = write_array(o.means, ClusterMeans(*attention, *clusters)); !s.ok()) return s;
+  }
+  if (!o.masks.empty()) {
+    if (absl::Status s = write_array(o.masks, PatternMasks(fits, n)); !s.ok()) return s;
+  }
   absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(o.output);
   if (!out.ok()) return out.status();
   if (absl::Status s = out->Write(model::PatternFileText(*patterns, extra) + "\n"); !s.ok()) return s;
+  for (io::AtomicFile& array : arrays) {
+    if (absl::Status s = array.Commit(); !s.ok()) return s;
+  }
   if (absl::Status s = out->Commit(); !s.ok()) return s;
 
   std::fprintf(stderr, "derive_patterns: %lld heads (%lld layers x %lld) in %zu clusters, %lld sequences of %lld, "

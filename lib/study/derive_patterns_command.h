@@ -17,6 +17,10 @@
 //                  "pattern_text", "anchor_columns", "coverage", "pairs", "pair_fraction",
 //                  "assigned_heads": [per layer]}, ...]}
 // and the same report as a table on stderr.
+//
+// For figures, `means` and `masks` (optional) are .npy files of shape [clusters, L, L] in
+// that order: each cluster's mean attention (its sum over heads and sequences, divided by
+// their number) and its fitted pattern's mask (1 where allowed, 0 elsewhere).
 #ifndef ATTN_LIB_STUDY_DERIVE_PATTERNS_COMMAND_H_
 #define ATTN_LIB_STUDY_DERIVE_PATTERNS_COMMAND_H_
 
@@ -35,6 +39,8 @@ struct DerivePatternsOptions {
   double coverage = 0.9;        // share of each cluster's attention mass to keep, in (0, 1]
   bool per_layer = false;       // apportion layer by layer
   int64_t layers = 0;           // layers of the sparse model; 0: the stream's
+  std::string means;            // when set, each cluster's mean attention (.npy)
+  std::string masks;            // when set, each cluster's pattern mask (.npy)
   int threads = 1;
 };
 

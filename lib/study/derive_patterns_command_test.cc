@@ -230,6 +230,72 @@ TEST(RunDerivePatternsTest, OtherLayerCountsAndFewerHeadsThanClusters) {
   ExpectHas(log, "derive_patterns: 5 layers x 2 heads compute ");
 }
 
+// One record of the .npy file at `path`.
+io::NpyRecord ReadOneRecord(const std::string& path) {
+  io::NpyRecord record;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  EXPECT_NE(f, nullptr) << path;
+  if (f == nullptr) return record;
+  io::NpyStreamReader reader(f, path);
+  absl::StatusOr<bool> got = reader.Next(&record);
+  EXPECT_TRUE(got.ok() && *got) << path;
+  io::NpyRecord extra;
+  absl::StatusOr<bool> more = reader.Next(&extra);
+  EXPECT_TRUE(more.ok() && !*more) << path << " has more than one record";
+  std::fclose(f);
+  return record;
+}
+
+TEST(RunDerivePatternsTest, MeansAndMasksForFigures) {
+  const Planted planted;
+  DerivePatternsOptions o = planted.Options(TempPath("figures.json"));
+  o.means = TempPath("means.npy");
+  o.masks = TempPath("masks.npy");
+  ASSERT_TRUE(RunDerivePatterns(o).ok());
+  const json clusters = json::parse(*io::ReadFile(o.output))["derived"]["clusters"];
+  const io::NpyRecord means = ReadOneRecord(o.means), masks = ReadOneRecord(o.masks);
+  ASSERT_EQ(means.shape, (std::vector<int64_t>{3, kL, kL}));
+  ASSERT_EQ(masks.shape, means.shape);
+  // Heads per cluster (labels 0, 1, 4): layer 0 has 3, 2, 1, layer 1 has 1, 1, 4.
+  const std::map<int64_t, int64_t> heads = {{0, 4}, {1, 3}, {4, 5}};
+  for (int64_t c = 0; c < 3; ++c) {
+    const int64_t label = clusters[c]["cluster"];
+    const json& p = clusters[c]["pattern"];
+    // The fitted pattern painted from its JSON form, by the rule of docs/design.md.
+    std::vector<bool> column(kL, false);
+    const int64_t stride = p.value("stride", 0);
+    for (int64_t j = 0; j < kL; ++j) column[j] = stride > 0 && j % stride == 0;
+    for (int64_t j : clusters[c]["anchor_columns"].get<std::vector<int64_t>>()) column[j] = true;
+    const bool banded = p.contains("window");
+    const int64_t window = banded ? p["window"].get<int64_t>() : 0;
+    int64_t allowed = 0;
+    for (int64_t i = 0; i < kL; ++i) {
+      for (int64_t j = 0; j < kL; ++j) {
+        const size_t at = (c * kL + i) * kL + j;
+        const double mean = planted.sums.at(label)[i * kL + j] / (heads.at(label) * kSequences);
+        EXPECT_NEAR(means.data[at], mean, 1e-6) << "cluster " << label << " (" << i << ", " << j << ")";
+        const bool allows = j <= i && ((banded && (window == -1 || i - j <= window)) || column[j]);
+        EXPECT_EQ(masks.data[at], allows ? 1.0f : 0.0f) << "cluster " << label << " (" << i << ", " << j << ")";
+        allowed += allows;
+      }
+    }
+    EXPECT_EQ(allowed, clusters[c]["pairs"]) << "cluster " << label;
+  }
+}
+
+// A bad path for one array: nothing is written, the pattern file included.
+TEST(RunDerivePatternsTest, AnUnwritableArrayLeavesNoOutput) {
+  const Planted planted;
+  DerivePatternsOptions o = planted.Options(TempPath("no_figures.json"));
+  std::remove(o.output.c_str());
+  o.means = TempPath("means_ok.npy");
+  std::remove(o.means.c_str());
+  o.masks = "/proc/no/such/masks.npy";
+  EXPECT_FALSE(RunDerivePatterns(o).ok());
+  EXPECT_NE(access(o.output.c_str(), F_OK), 0);
+  EXPECT_NE(access(o.means.c_str(), F_OK), 0);
+}
+
 TEST(RunDerivePatternsTest, ResultDoesNotDependOnThreads) {
   const Planted planted;
   DerivePatternsOptions a = planted.Options(TempPath("one.json")), b = planted.Options(TempPath("two.json"));
