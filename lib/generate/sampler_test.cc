@@ -184,7 +184,8 @@ TEST(SamplerTest, TheCacheChangesNoByte) {
   for (const std::shared_ptr<model::LanguageModel>& m :
        {*model::MakeDenseModel(dense), *model::MakeDenseModel(patterned), *model::MakeSparseModel(sparse)}) {
     SCOPED_TRACE(m->Kind());
-    for (const auto& [seed, temperature] : std::vector<std::pair<uint64_t, double>>{{1, 1.0}, {2, 0.02}, {3, 0.02}, {4, 0.05}, {5, 0.05}, {6, 0.1}}) {
+    for (const auto& [seed, temperature] :
+         std::vector<std::pair<uint64_t, double>>{{1, 1.0}, {2, 0.02}, {3, 0.02}, {4, 0.05}, {5, 0.05}, {6, 0.1}}) {
       SamplingOptions o;
       o.seed = seed;
       o.temperature = temperature;

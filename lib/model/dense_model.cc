@@ -114,6 +114,8 @@ class MultiheadAttentionImpl : public torch::nn::Module {
     const int64_t B = heads_out.size(0), n = heads_out.size(2);
     return out_proj(MaskHeads(heads_out, head_mask).transpose(1, 2).reshape({B, n, heads_ * head_dim_}));
   }
+  // One per head; empty for full causal attention.
+  const std::vector<AttentionPattern>& patterns() const { return patterns_; }
 
   torch::Tensor in_proj_weight, in_proj_bias;
   torch::nn::Linear out_proj{nullptr};
@@ -249,18 +251,10 @@ class DenseModel : public LanguageModel {
     CheckTokens(tokens, config_.max_len);
     std::vector<CachedLayer> layers;
     for (int64_t i = 0; i < config_.layers; ++i) {
-      TransformerBlockImpl* block = transformer_blocks[i]->as<TransformerBlock>();
-      const torch::Tensor head_mask = HeadMaskRow(i);
-      layers.push_back({config_.patterns.empty() ? std::vector<AttentionPattern>() : config_.patterns.Layer(i),
-                        [block](const torch::Tensor& x) { return block->self_attn->Project(block->norm1(x)); },
-                        [block, head_mask](const torch::Tensor& x, const torch::Tensor& heads_out) {
-                          return block->Residuals(x, block->self_attn->Output(heads_out, head_mask));
-                        }});
+      layers.push_back(PreNormCachedLayer(transformer_blocks[i]->as<TransformerBlock>(), HeadMaskRow(i)));
     }
-    const torch::Tensor last = cache.Extend(
-        tokens, [&](int64_t first) { return Embed(tokens.narrow(1, first, tokens.size(1) - first), first); },
-        layers);
-    return Logits(last);
+    auto embed = [this](const torch::Tensor& t, int64_t first) { return Embed(t, first); };
+    return Logits(cache.Extend(tokens, embed, layers));
   }
 
  private:

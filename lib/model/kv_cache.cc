@@ -119,7 +119,8 @@ int64_t KVCache::Reusable(const torch::Tensor& tokens, size_t layers) const {
   return torch::equal(tokens.narrow(1, 0, held), tokens_) ? held : 0;
 }
 
-torch::Tensor KVCache::Extend(const torch::Tensor& tokens, const std::function<torch::Tensor(int64_t)>& embed,
+torch::Tensor KVCache::Extend(const torch::Tensor& tokens,
+                              const std::function<torch::Tensor(const torch::Tensor&, int64_t)>& embed,
                               const std::vector<CachedLayer>& layers) {
   torch::NoGradGuard no_grad;
   const int64_t L = tokens.size(1);
@@ -127,7 +128,7 @@ torch::Tensor KVCache::Extend(const torch::Tensor& tokens, const std::function<t
   if (held == 0) layers_.assign(layers.size(), LayerState());
   rows_computed_.clear();
   // x holds this layer's input at the positions [first, L) that changed.
-  torch::Tensor x = embed(held);
+  torch::Tensor x = embed(tokens.narrow(1, held, L - held), held);
   int64_t first = held;
   for (size_t l = 0; l < layers.size(); ++l) {
     LayerState& state = layers_[l];

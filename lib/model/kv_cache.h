@@ -32,14 +32,27 @@ struct CachedLayer {
   std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> finish;
 };
 
+// A pre-norm layer (both transformers' blocks): x + attention(norm1(x)) and the rest, with
+// self_attn->Project and Output around the attention and Residuals for the rest.
+template <typename LayerImpl>
+CachedLayer PreNormCachedLayer(LayerImpl* layer, const torch::Tensor& head_mask) {
+  return {layer->self_attn->patterns(),
+          [layer](const torch::Tensor& x) { return layer->self_attn->Project(layer->norm1(x)); },
+          [layer, head_mask](const torch::Tensor& x, const torch::Tensor& heads_out) {
+            return layer->Residuals(x, layer->self_attn->Output(heads_out, head_mask));
+          }};
+}
+
 class KVCache {
  public:
-  // tokens [B, L]: the new sequence. `embed(first)` gives the layers' input at positions
-  // [first, L) ([B, L - first, d]); Extend asks only for the positions it does not hold.
+  // tokens [B, L]: the new sequence. `embed(new_tokens, first)` gives the layers' input for
+  // the tokens at positions [first, L) ([B, L - first, d]); Extend asks only for the
+  // positions it does not hold.
   // Returns the last layer's output at the last position [B, d]. The cache is reused when
   // `tokens` extends the tokens of the previous call (same batch, same layers); otherwise (a
   // window that slid, so every position moved) it is rebuilt from `tokens`.
-  torch::Tensor Extend(const torch::Tensor& tokens, const std::function<torch::Tensor(int64_t)>& embed,
+  torch::Tensor Extend(const torch::Tensor& tokens,
+                       const std::function<torch::Tensor(const torch::Tensor&, int64_t)>& embed,
                        const std::vector<CachedLayer>& layers);
 
   // Positions held (0 after a rebuild is needed) and how many rows the last Extend

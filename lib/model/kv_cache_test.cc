@@ -140,7 +140,9 @@ TEST(KVCacheTest, SeveralNewBytesAtOnceAndASlidWindow) {
     torch::NoGradGuard no_grad;
     const torch::Tensor tokens = torch::randint(0, 256, {1, 45}, torch::kLong);
     KVCache cache;
-    for (const auto& [begin, end] : std::vector<std::pair<int64_t, int64_t>>{{0, 10}, {0, 17}, {0, 18}, {1, 19}, {1, 21}}) {
+    // A prompt, several bytes at once, one byte, then windows that slid (rebuilt) and grew.
+    for (const auto& [begin, end] :
+         std::vector<std::pair<int64_t, int64_t>>{{0, 10}, {0, 17}, {0, 18}, {1, 19}, {1, 21}}) {
       const torch::Tensor window = tokens.narrow(1, begin, end - begin);
       ASSERT_TRUE(Close(m->ForwardLast(window, cache), m->Forward(window).select(1, -1)))
           << "positions " << begin << ".." << end;

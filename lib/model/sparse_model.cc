@@ -140,18 +140,10 @@ class SparseModel : public LanguageModel {
     CheckTokens(tokens, config_.max_len);
     std::vector<CachedLayer> layers;
     for (int64_t i = 0; i < config_.layers; ++i) {
-      SparseLayerImpl* layer = transformer_encoder[i]->as<SparseLayer>();
-      const torch::Tensor head_mask = HeadMaskRow(i);
-      layers.push_back({layer->self_attn->patterns(),
-                        [layer](const torch::Tensor& x) { return layer->self_attn->Project(layer->norm1(x)); },
-                        [layer, head_mask](const torch::Tensor& x, const torch::Tensor& heads_out) {
-                          return layer->Residuals(x, layer->self_attn->Output(heads_out, head_mask));
-                        }});
+      layers.push_back(PreNormCachedLayer(transformer_encoder[i]->as<SparseLayer>(), HeadMaskRow(i)));
     }
-    const torch::Tensor last = cache.Extend(
-        tokens, [&](int64_t first) { return Embed(tokens.narrow(1, first, tokens.size(1) - first), first); },
-        layers);
-    return Logits(last);
+    auto embed = [this](const torch::Tensor& t, int64_t first) { return Embed(t, first); };
+    return Logits(cache.Extend(tokens, embed, layers));
   }
 
  private:
