@@ -4,6 +4,7 @@
 
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
+#include "lib/model/kv_cache.h"
 #include "lib/runtime/option_checks.h"
 #include "lib/runtime/option_names.h"
 
@@ -55,6 +56,7 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
   model.eval();
   torch::NoGradGuard no_grad;
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  model::KVCache cache;
   std::vector<int64_t> bytes;
   for (unsigned char c : prompt) bytes.push_back(c);
   for (int64_t n = 0; n < options.max_bytes; ++n) {
@@ -62,7 +64,8 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
     torch::Tensor tokens =
         torch::tensor(std::vector<int64_t>(bytes.begin() + start, bytes.end()), torch::kInt64)
             .unsqueeze(0);
-    torch::Tensor logits = model.Forward(tokens)[0][-1];
+    // Once the window slides every position moves, and the cache rebuilds itself.
+    torch::Tensor logits = options.use_cache ? model.ForwardLast(tokens, cache)[0] : model.Forward(tokens)[0][-1];
     if (!torch::isfinite(logits).all().item<bool>()) {
       return absl::FailedPreconditionError(
           "the model computes non-finite logits (its weights hold NaN or infinity); retrain it");

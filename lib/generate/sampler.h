@@ -19,6 +19,10 @@ struct SamplingOptions {
   int64_t max_bytes = 500;
   int64_t context = 0;  // bytes of context the model sees (0 = the model's MaxSeqLen)
   uint64_t seed = 42;
+  // Each layer's keys and values kept between bytes (model::KVCache); false runs the whole
+  // window for every byte, the reference the cache is tested against. Not a flag: the output
+  // is the same.
+  bool use_cache = true;
 
   // Finite temperature >= 0, 0 < top_p <= 1, top_k >= 0, max_bytes >= 0, context >= 0:
   // InvalidArgument naming the option otherwise.

@@ -1,6 +1,7 @@
 #include "lib/model/dense_model.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lib/model/kv_cache.h"
 #include "lib/model/model_parts.h"
 #include "lib/model/sparse_attention.h"
 
@@ -38,9 +40,10 @@ class PositionalEncodingImpl : public torch::nn::Module {
     }
   }
 
-  torch::Tensor forward(const torch::Tensor& x) {
+  // x: [B, n, d], the embedded bytes at positions [first, first + n).
+  torch::Tensor forward(const torch::Tensor& x, int64_t first = 0) {
     using torch::indexing::Slice;
-    torch::Tensor y = x + alpha * pe.index({Slice(0, x.size(1))});
+    torch::Tensor y = x + alpha * pe.index({Slice(first, first + x.size(1))});
     y = y + F::dropout(position_ff->forward(norm(y)), F::DropoutFuncOptions().p(dropout_).training(is_training()));
     return F::dropout(y, F::DropoutFuncOptions().p(dropout_).training(is_training()));
   }
@@ -99,6 +102,21 @@ class MultiheadAttentionImpl : public torch::nn::Module {
     return out_proj(MaskHeads(out, head_mask).transpose(1, 2).reshape({B, L, d}));
   }
 
+  // forward's two ends, for the cached forward (lib/model/kv_cache.h): x [B, n, d] -> q, k, v
+  // [B, heads, n, Dh]; the heads' outputs [B, heads, n, Dh] -> [B, n, d].
+  std::array<torch::Tensor, 3> Project(const torch::Tensor& x) {
+    const std::vector<torch::Tensor> qkv = F::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
+    std::array<torch::Tensor, 3> heads;
+    for (int i = 0; i < 3; ++i) heads[i] = qkv[i].reshape({x.size(0), x.size(1), heads_, head_dim_}).transpose(1, 2);
+    return heads;
+  }
+  torch::Tensor Output(const torch::Tensor& heads_out, const torch::Tensor& head_mask) {
+    const int64_t B = heads_out.size(0), n = heads_out.size(2);
+    return out_proj(MaskHeads(heads_out, head_mask).transpose(1, 2).reshape({B, n, heads_ * head_dim_}));
+  }
+  // One per head; empty for full causal attention.
+  const std::vector<AttentionPattern>& patterns() const { return patterns_; }
+
   torch::Tensor in_proj_weight, in_proj_bias;
   torch::nn::Linear out_proj{nullptr};
 
@@ -135,10 +153,15 @@ class TransformerBlockImpl : public torch::nn::Module {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& future, std::vector<torch::Tensor>* attention,
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& future, std::vector<torch::Tensor>* attention,
                         const torch::Tensor& head_mask = {}) {
+    return Residuals(x, self_attn(norm1(x), future, attention, head_mask));
+  }
+
+  // The block around its attention's output `attended` ([B, n, d]) for the input rows x.
+  torch::Tensor Residuals(torch::Tensor x, const torch::Tensor& attended) {
     auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
-    x = x + F::dropout(gamma1 * self_attn(norm1(x), future, attention, head_mask), drop);
+    x = x + F::dropout(gamma1 * attended, drop);
     return x + F::dropout(gamma2 * feed_forward->forward(norm2(x)), drop);
   }
 
@@ -223,15 +246,31 @@ class DenseModel : public LanguageModel {
   int64_t NumLayers() const override { return config_.layers; }
   int64_t NumHeads() const override { return config_.heads; }
 
- private:
-  torch::Tensor Run(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) {
+  torch::Tensor ForwardLast(const torch::Tensor& tokens, KVCache& cache) override {
+    TORCH_CHECK(!is_training(), "the cached forward is for generation, in eval mode");
     CheckTokens(tokens, config_.max_len);
+    std::vector<CachedLayer> layers;
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      layers.push_back(PreNormCachedLayer(transformer_blocks[i]->as<TransformerBlock>(), HeadMaskRow(i)));
+    }
+    auto embed = [this](const torch::Tensor& t, int64_t first) { return Embed(t, first); };
+    return Logits(cache.Extend(tokens, embed, layers));
+  }
+
+ private:
+  // The blocks' input for `tokens` ([B, n]) at positions [first, first + n).
+  torch::Tensor Embed(const torch::Tensor& tokens, int64_t first) {
     torch::Tensor input = tokens;
     if (is_training() && config_.token_dropout > 0) {
       input = tokens.masked_fill(torch::rand(tokens.sizes(), tokens.device()) < config_.token_dropout, 0);
     }
-    torch::Tensor x = embedding(input) * std::sqrt(static_cast<double>(config_.d_model));
-    x = pos_encoder(x);
+    return pos_encoder(embedding(input) * std::sqrt(static_cast<double>(config_.d_model)), first);
+  }
+  torch::Tensor Logits(const torch::Tensor& x) { return F::linear(norm(x), embedding->weight, output->bias); }
+
+  torch::Tensor Run(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) {
+    CheckTokens(tokens, config_.max_len);
+    torch::Tensor x = Embed(tokens, 0);
     const int64_t B = tokens.size(0), L = tokens.size(1);
     const torch::Tensor future = FutureMask(L, tokens.device());
     for (int64_t i = 0; i < config_.layers; ++i) {
@@ -250,7 +289,7 @@ class DenseModel : public LanguageModel {
         x = block->forward(x, future, attention, head_mask);
       }
     }
-    return F::linear(norm(x), embedding->weight, output->bias);
+    return Logits(x);
   }
 
   DenseConfig config_;

@@ -15,6 +15,8 @@ namespace attn::model {
 
 inline constexpr int64_t kVocabSize = 256;
 
+class KVCache;  // lib/model/kv_cache.h
+
 class LanguageModel : public torch::nn::Module {
  public:
   // tokens: [B, L] int64 bytes. Returns logits [B, L, 256] for the next byte.
@@ -25,6 +27,14 @@ class LanguageModel : public torch::nn::Module {
   // probabilities ([B, heads, L, L], masked entries exactly 0) to it, layer by layer.
   virtual torch::Tensor ForwardWithAttention(const torch::Tensor& tokens,
                                              std::vector<torch::Tensor>* attention) = 0;
+
+  // Generation, in eval mode: Forward(tokens)[:, -1] ([B, 256]), the next byte's logits after
+  // the whole of `tokens`. Models with a cached path (both transformers) extend `cache` when
+  // `tokens` extends the tokens of its previous call and rebuild it otherwise (KVCache); this
+  // default runs the full forward.
+  virtual torch::Tensor ForwardLast(const torch::Tensor& tokens, KVCache& /*cache*/) {
+    return Forward(tokens).select(1, -1);
+  }
 
   // "dense" or "sparse": the checkpoint's kind.
   virtual std::string Kind() const = 0;

@@ -1,9 +1,11 @@
 #include "lib/model/sparse_model.h"
 
+#include <array>
 #include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/model/kv_cache.h"
 #include "lib/model/model_parts.h"
 
 namespace attn::model {
@@ -42,18 +44,31 @@ class SparseMultiheadAttentionImpl : public torch::nn::Module {
 
   // head_mask: [heads] or undefined (LanguageModel::SetHeadMask).
   torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* attention, const torch::Tensor& head_mask) {
-    const int64_t B = x.size(0), L = x.size(1), d = x.size(2);
-    auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
     SparseAttentionOptions options;
     options.dropout = dropout_;
     options.training = is_training();
     options.impl = impl_;
     torch::Tensor probs;
-    torch::Tensor out = SparseAttention(heads(q_proj(x)), heads(k_proj(x)), heads(v_proj(x)), patterns_, options,
-                                        attention != nullptr ? &probs : nullptr);
+    const std::array<torch::Tensor, 3> qkv = Project(x);
+    torch::Tensor out =
+        SparseAttention(qkv[0], qkv[1], qkv[2], patterns_, options, attention != nullptr ? &probs : nullptr);
     if (attention != nullptr) attention->push_back(probs);
-    return out_proj(MaskHeads(out, head_mask).transpose(1, 2).reshape({B, L, d}));
+    return Output(out, head_mask);
   }
+
+  // x [B, n, d] -> q, k, v [B, heads, n, Dh]; the heads' outputs [B, heads, n, Dh] -> [B, n, d]
+  // (also for the cached forward, lib/model/kv_cache.h).
+  std::array<torch::Tensor, 3> Project(const torch::Tensor& x) {
+    auto heads = [&](const torch::Tensor& t) {
+      return t.reshape({x.size(0), x.size(1), heads_, head_dim_}).transpose(1, 2);
+    };
+    return {heads(q_proj(x)), heads(k_proj(x)), heads(v_proj(x))};
+  }
+  torch::Tensor Output(const torch::Tensor& heads_out, const torch::Tensor& head_mask) {
+    const int64_t B = heads_out.size(0), n = heads_out.size(2);
+    return out_proj(MaskHeads(heads_out, head_mask).transpose(1, 2).reshape({B, n, heads_ * head_dim_}));
+  }
+  const std::vector<AttentionPattern>& patterns() const { return patterns_; }
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
@@ -76,9 +91,14 @@ class SparseLayerImpl : public torch::nn::Module {
     norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
   }
 
-  torch::Tensor forward(torch::Tensor x, std::vector<torch::Tensor>* attention, const torch::Tensor& head_mask) {
+  torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* attention, const torch::Tensor& head_mask) {
+    return Residuals(x, self_attn(norm1(x), attention, head_mask));
+  }
+
+  // The layer around its attention's output `attended` ([B, n, d]) for the input rows x.
+  torch::Tensor Residuals(torch::Tensor x, const torch::Tensor& attended) {
     auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
-    x = x + F::dropout(self_attn(norm1(x), attention, head_mask), drop);
+    x = x + F::dropout(attended, drop);
     return x + F::dropout(linear2(F::dropout(torch::relu(linear1(norm2(x))), drop)), drop);
   }
 
@@ -115,21 +135,39 @@ class SparseModel : public LanguageModel {
   int64_t NumLayers() const override { return config_.layers; }
   int64_t NumHeads() const override { return config_.heads; }
 
- private:
-  torch::Tensor Run(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) {
+  torch::Tensor ForwardLast(const torch::Tensor& tokens, KVCache& cache) override {
+    TORCH_CHECK(!is_training(), "the cached forward is for generation, in eval mode");
     CheckTokens(tokens, config_.max_len);
-    const int64_t L = tokens.size(1);
+    std::vector<CachedLayer> layers;
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      layers.push_back(PreNormCachedLayer(transformer_encoder[i]->as<SparseLayer>(), HeadMaskRow(i)));
+    }
+    auto embed = [this](const torch::Tensor& t, int64_t first) { return Embed(t, first); };
+    return Logits(cache.Extend(tokens, embed, layers));
+  }
+
+ private:
+  // The layers' input for `tokens` ([B, n]) at positions [first, first + n).
+  torch::Tensor Embed(const torch::Tensor& tokens, int64_t first) {
     torch::Tensor x = token_embedding(tokens) * std::sqrt(static_cast<double>(config_.d_model));
     if (is_training() && config_.token_dropout > 0) {
       x = x.masked_fill((torch::rand(tokens.sizes(), x.options()) < config_.token_dropout).unsqueeze(-1), 0.0);
     }
     using torch::indexing::Slice;
-    x = F::dropout(x + pos_encoder->pe.index({Slice(), Slice(0, L)}),
-                   F::DropoutFuncOptions().p(config_.dropout).training(is_training()));
+    return F::dropout(x + pos_encoder->pe.index({Slice(), Slice(first, first + tokens.size(1))}),
+                      F::DropoutFuncOptions().p(config_.dropout).training(is_training()));
+  }
+  torch::Tensor Logits(const torch::Tensor& x) {
+    return F::linear(x, token_embedding->weight, output_projection->bias);
+  }
+
+  torch::Tensor Run(const torch::Tensor& tokens, std::vector<torch::Tensor>* attention) {
+    CheckTokens(tokens, config_.max_len);
+    torch::Tensor x = Embed(tokens, 0);
     for (int64_t i = 0; i < config_.layers; ++i) {
       x = transformer_encoder[i]->as<SparseLayer>()->forward(x, attention, HeadMaskRow(i));
     }
-    return F::linear(x, token_embedding->weight, output_projection->bias);
+    return Logits(x);
   }
 
   SparseConfig config_;
