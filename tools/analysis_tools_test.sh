@@ -6,9 +6,7 @@ T="${TEST_SRCDIR}/attn"
 HM="$T/tools/head_metrics"; KM="$T/tools/kmeans"; SIL="$T/tools/silhouette"; WARD="$T/tools/ward"
 ATT="$T/testdata/analysis/attention_1x2x3.npy"
 SEED="$T/testdata/analysis/seed_head_metrics.csv"
-W="${TEST_TMPDIR}"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$T/tools/test_lib.sh"
 
 # expect_error CODE MESSAGE_SUBSTRING OUTPUT_FILE -- command...: exit code (so no signal),
 # exactly one stderr line containing the message, and no output file left behind.
@@ -219,5 +217,4 @@ expect_error 2 "unknown command line flag" "" -- "$WARD" --bogus
 expect_error 1 "$W/file/x" "" -- "$WARD" --input="$SEED" --output="$W/file/x" --centroids="$W/side/c.csv"
 leaves_nothing "$W/side"
 
-[ "$failures" -eq 0 ] && echo "all passed"
-exit "$failures"
+finish

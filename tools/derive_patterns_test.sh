@@ -4,7 +4,6 @@
 set -uo pipefail
 T="${TEST_SRCDIR}/attn"
 DP="$T/tools/derive_patterns"; PLANT="$T/lib/study/planted_stream"
-W="${TEST_TMPDIR}"
 source "$T/tools/test_lib.sh"
 
 "$PLANT" "$W/s.npy" "$W/c.csv" 32 || fail "planted_stream"
