@@ -44,12 +44,12 @@ assert h == [["cluster0", "cluster0", "cluster1", "cluster2"], ["cluster0", "clu
   "$W/pl.json" || fail "--per_layer heads"
 
 # Usage errors: exit 2.
-expect_error 2 "coverage = 0 must be in (0, 1]" "$W/o.json" -- \
+expect_error 2 "--coverage=0 must be in (0, 1]" "$W/o.json" -- \
   "$DP" --attention="$W/s.npy" --clusters="$W/c.csv" --heads=4 --coverage=0 --output="$W/o.json"
-expect_error 2 "heads = 0 must be >= 1" "$W/o.json" -- \
+expect_error 2 "--heads=0 must be >= 1" "$W/o.json" -- \
   "$DP" --attention="$W/s.npy" --clusters="$W/c.csv" --output="$W/o.json"
-expect_error 2 "clusters is required" "$W/o.json" -- "$DP" --attention="$W/s.npy" --heads=4 --output="$W/o.json"
-expect_error 2 "layers = 5 with per_layer" "$W/o.json" -- \
+expect_error 2 "--clusters is required" "$W/o.json" -- "$DP" --attention="$W/s.npy" --heads=4 --output="$W/o.json"
+expect_error 2 "--layers=5 with --per_layer" "$W/o.json" -- \
   "$DP" --attention="$W/s.npy" --clusters="$W/c.csv" --heads=4 --per_layer --layers=5 --output="$W/o.json"
 expect_error 2 "unknown command line flag" "" -- "$DP" --bogus
 

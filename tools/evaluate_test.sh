@@ -61,7 +61,7 @@ python3 -c "import sys; a, b = $(field 3 "$bf16"), $(field 3 "$whole"); sys.exit
   fail "--output=- is not the TSV alone: $(cat "$W/stdout.tsv")"
 "$TOOL" --checkpoint="$W/m.safetensors" --tokens="$W/valid.u8" --context=64 --threads=1 >/dev/null \
   2>"$W/warn.err" || fail "--context=64: exit $?"
-grep -q "warning: context 64 is beyond the training seq_len 32" "$W/warn.err" || fail "no warning for context 64"
+grep -q "evaluate: warning: --context=64 is beyond the training seq_len 32" "$W/warn.err" || fail "no warning for context 64"
 
 # --- errors: one line, the right exit code, no output ---------------------------------------
 expect() {  # expect CODE MESSAGE ARGS...
@@ -69,10 +69,10 @@ expect() {  # expect CODE MESSAGE ARGS...
 }
 m="--checkpoint=$W/m.safetensors"
 v="--tokens=$W/valid.u8"
-expect 2 "checkpoint is required" "$v"
-expect 2 "tokens is required" "$m"
-expect 2 "stride 64 is longer than the context 32" "$m" "$v" --stride=64
-expect 2 "batch_size 0 must be at least 1" "$m" "$v" --batch_size=0
+expect 2 "--checkpoint is required" "$v"
+expect 2 "--tokens is required" "$m"
+expect 2 "--stride=64 is longer than the context 32" "$m" "$v" --stride=64
+expect 2 "--batch_size=0 must be at least 1" "$m" "$v" --batch_size=0
 expect 2 "fp16 is not known" "$m" "$v" --precision=fp16
 expect 1 "no CUDA" "$m" "$v" --device=cuda
 expect 1 "'s positional table (5000 positions)" "$m" "$v" --context=6000

@@ -45,9 +45,9 @@ expect() {  # expect CODE MESSAGE ARGS...
   expect_error "$1" "$2" "$W/out.safetensors" -- "$TOOL" "${@:3}"
 }
 out="--output=$W/out.safetensors"
-expect 2 "input is required" "$out"
-expect 2 "output is required" --input="$W/dense_dict_zip.pt"
-expect 2 "kind big is not known" --input="$W/dense_dict_zip.pt" "$out" --kind=big
+expect 2 "--input is required" "$out"
+expect 2 "--output is required" --input="$W/dense_dict_zip.pt"
+expect 2 "--kind=big is not known" --input="$W/dense_dict_zip.pt" "$out" --kind=big
 expect 2 "unexpected argument" --input="$W/dense_dict_zip.pt" "$out" extra
 expect 1 "the state_dict is the dense model's" --input="$W/dense_dict_zip.pt" "$out" --kind=sparse
 expect 1 "give heads" --input="$W/dense_bare_zip.pt" "$out"
