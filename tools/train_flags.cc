@@ -10,6 +10,7 @@
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/precision.h"
 #include "lib/runtime/tool.h"
+#include "tools/device_flag.h"
 #include "tools/dist_flags.h"
 
 // The default is a CPU-sized model that learns something visible in minutes on 2 cores;
@@ -45,7 +46,6 @@ DEFINE_int64(eval_batches, 20, "validation batches per validation (0 = the whole
 DEFINE_int64(patience, 8, "stop after this many validations without improvement (0 = never)");
 DEFINE_uint64(seed, 42, "random seed (initialisation, dropout)");
 DEFINE_string(precision, "fp32", "fp32, or bf16 (autocast; weights and optimizer state stay fp32)");
-DEFINE_string(device, "cpu", "cpu or cuda");
 DEFINE_int64(log_every, 10, "a train row in the log every this many steps");
 DEFINE_int64(checkpoint_every, 100, "also save the resume state every this many steps (0 = at validations only)");
 DEFINE_int64(stop_after, 0, "pause after this many steps in all (resume later with --resume); "

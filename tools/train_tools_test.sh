@@ -105,6 +105,11 @@ expect_error 2 "--attention=fast is not known" "$bin/train_sparse" "${tiny[@]}" 
 expect_error 2 "--preset=big is not known" "$bin/train_dense" "${tiny[@]}" --preset=big --output="$W/e.safetensors"
 expect_error 1 "$W/missing.u8" "$bin/train_dense" "${tiny[@]}" --valid="$W/missing.u8" --output="$W/e.safetensors"
 expect_error 1 "no CUDA" "$bin/train_dense" "${tiny[@]}" --device=cuda --output="$W/e.safetensors"
+expect_error 1 "--device=cuda: this LibTorch build has no CUDA" "$bin/generate" --checkpoint="$W/a.safetensors" \
+  --prompt=a --device=cuda
+expect_error 1 "--device=cuda: this LibTorch build has no CUDA" "$bin/dump_attention" --checkpoint="$W/a.safetensors" \
+  --tokens="$W/valid.u8" --device=cuda
+expect_error 2 "--device=tpu is not known" "$bin/generate" --checkpoint="$W/a.safetensors" --prompt=a --device=tpu
 expect_error 2 "--output is required" "$bin/train_dense" "${tiny[@]}"
 expect_error 1 "$W/missing.safetensors" "$bin/generate" --checkpoint="$W/missing.safetensors" --prompt=a
 [ -e "$W/e.safetensors" ] && fail "a failed run left a checkpoint"

@@ -54,6 +54,7 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
                                               : model.MaxSeqLen();
   model.eval();
   torch::NoGradGuard no_grad;
+  const torch::Device device = model.Device();
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   std::vector<int64_t> bytes;
   for (unsigned char c : prompt) bytes.push_back(c);
@@ -61,7 +62,8 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
     const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(bytes.size()) - context);
     torch::Tensor tokens =
         torch::tensor(std::vector<int64_t>(bytes.begin() + start, bytes.end()), torch::kInt64)
-            .unsqueeze(0);
+            .unsqueeze(0)
+            .to(device);
     torch::Tensor logits = model.Forward(tokens)[0][-1];
     if (!torch::isfinite(logits).all().item<bool>()) {
       return absl::FailedPreconditionError(
