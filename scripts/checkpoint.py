@@ -11,8 +11,11 @@
 Exit 1 with one line on stderr for a file that is not a safetensors checkpoint.
 """
 import json
-import struct
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
 
 # The original's pattern numbers (the `head_patterns` metadata of sparse checkpoints) and
 # their names in pattern files (docs/design.md, section 6).
@@ -21,21 +24,6 @@ PATTERN_NAMES = {"0": "local8", "1": "strided", "2": "global", "3": "local16"}
 # Tensors that are not trainable parameters: the positional table (a buffer) and the output
 # weights, which are the embedding under a second name (tied).
 NOT_PARAMETERS = {"pos_encoder.pe", "output.weight", "output_projection.weight"}
-
-
-def header(path):
-    """Returns (tensors, metadata): the header's tensor entries and its string metadata."""
-    with open(path, "rb") as f:
-        size_bytes = f.read(8)
-        if len(size_bytes) != 8:
-            raise ValueError("shorter than a safetensors header")
-        (n,) = struct.unpack("<Q", size_bytes)
-        text = f.read(n)
-    if len(text) != n:
-        raise ValueError("truncated header")
-    tensors = json.loads(text)
-    metadata = tensors.pop("__metadata__", {})
-    return tensors, metadata
 
 
 def params(tensors):
@@ -70,7 +58,7 @@ def main(argv):
         return 2
     command, path = argv[1], argv[2]
     try:
-        tensors, metadata = header(path)
+        tensors, metadata, _ = safetensors_io.read_header(path)
         if command == "meta":
             print(metadata.get(argv[3], ""))
         elif command == "params":

@@ -4,28 +4,26 @@
 set -uo pipefail
 launch=scripts/launch_local.sh
 worker=lib/dist/dist_test_worker
-tmp="${TEST_TMPDIR:-$(mktemp -d)}"
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+source tools/test_lib.sh
 
 # 3 ranks that check their collectives against hand-computed values.
-if ! "$launch" 3 "$worker" --threads=1 --dist_timeout_s=60 2>"$tmp/ok.err"; then
-  fail "3 good ranks: $(cat "$tmp/ok.err")"
+if ! "$launch" 3 "$worker" --threads=1 --dist_timeout_s=60 2>"$W/ok.err"; then
+  fail "3 good ranks: $(cat "$W/ok.err")"
 fi
 
 # A rank that dies: non-zero exit and a line naming a failed rank.
-"$launch" 2 "$worker" --scenario=die --threads=1 --dist_timeout_s=60 2>"$tmp/die.err"
+"$launch" 2 "$worker" --scenario=die --threads=1 --dist_timeout_s=60 2>"$W/die.err"
 code=$?
 [ "$code" -ne 0 ] || fail "a dying rank gave exit 0"
-grep -q "^launch_local: rank [01] exited with status" "$tmp/die.err" || fail "no rank named: $(cat "$tmp/die.err")"
+grep -q "^launch_local: rank [01] exited with status" "$W/die.err" || fail "no rank named: $(cat "$W/die.err")"
 
 # Signals reach every rank: both ranks gone after the launcher gets SIGINT, then SIGTERM.
 for sig in INT TERM; do
-  pids="$tmp/pids_$sig"
+  pids="$W/pids_$sig"
   mkdir -p "$pids"
   # Under job control, as from a terminal: a script's background job would ignore SIGINT.
   set -m
-  "$launch" 2 "$worker" --scenario=hold --pid_dir="$pids" --threads=1 --dist_timeout_s=60 2>"$tmp/hold.err" &
+  "$launch" 2 "$worker" --scenario=hold --pid_dir="$pids" --threads=1 --dist_timeout_s=60 2>"$W/hold.err" &
   launcher=$!
   set +m
   for _ in $(seq 600); do
@@ -33,7 +31,7 @@ for sig in INT TERM; do
     sleep 0.1
   done
   if ! [ -s "$pids/0.pid" ] || ! [ -s "$pids/1.pid" ]; then
-    fail "SIG$sig: ranks did not start: $(cat "$tmp/hold.err")"
+    fail "SIG$sig: ranks did not start: $(cat "$W/hold.err")"
     kill -KILL "$launcher"
     continue
   fi
@@ -52,8 +50,7 @@ done
 
 # Usage errors exit 2.
 "$launch" 2>/dev/null; [ $? -eq 2 ] || fail "no arguments did not exit 2"
-"$launch" two "$worker" 2>"$tmp/usage.err"; [ $? -eq 2 ] || fail "N=two did not exit 2"
-grep -q "must be a positive integer, not 'two'" "$tmp/usage.err" || fail "unclear usage error: $(cat "$tmp/usage.err")"
+"$launch" two "$worker" 2>"$W/usage.err"; [ $? -eq 2 ] || fail "N=two did not exit 2"
+grep -q "must be a positive integer, not 'two'" "$W/usage.err" || fail "unclear usage error: $(cat "$W/usage.err")"
 
-[ "$failures" -eq 0 ] && echo "launch_local_test: all passed"
-exit $((failures > 0))
+finish

@@ -8,7 +8,6 @@
 set -uo pipefail
 T=$(pwd)
 tools=$T/tools
-W=$TEST_TMPDIR
 source "$T/tools/test_lib.sh"
 work=$W/pipeline
 rm -rf "$work" && mkdir -p "$work"

@@ -4,7 +4,6 @@
 # one line for a truncated stream.
 set -uo pipefail
 T=$(pwd)
-W=$TEST_TMPDIR
 source "$T/tools/test_lib.sh"
 PY=/usr/bin/python3
 R=$T/scripts/read_attention.py

@@ -6,7 +6,6 @@
 # nothing else is left in the folder.
 set -uo pipefail
 T=$(pwd)
-W=$TEST_TMPDIR
 source "$T/tools/test_lib.sh"
 export PATH=/usr/bin:$PATH  # python3 with numpy (Debian's)
 

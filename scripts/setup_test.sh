@@ -3,11 +3,9 @@
 # installed, one line per step when it installs, the package manager's error when it fails.
 set -uo pipefail
 setup=scripts/setup.sh
-tmp="${TEST_TMPDIR:-$(mktemp -d)}"
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+source tools/test_lib.sh
 
-fake="$tmp/bin"
+fake="$W/bin"
 mkdir -p "$fake"
 # Installed unless named in $FAKE_MISSING.
 cat >"$fake/dpkg-query" <<'FAKE'
@@ -31,13 +29,13 @@ chmod +x "$fake"/*
 
 # Runs setup.sh with FAKE_MISSING=$1 and FAKE_FAIL=$2; sets $code, $err and $apt.
 run() {
-  : >"$tmp/apt.log"
-  PATH="$fake:$PATH" FAKE_MISSING="$1" FAKE_FAIL="$2" APT_LOG="$tmp/apt.log" bash "$setup" \
-    >"$tmp/out" 2>"$tmp/err"
+  : >"$W/apt.log"
+  PATH="$fake:$PATH" FAKE_MISSING="$1" FAKE_FAIL="$2" APT_LOG="$W/apt.log" bash "$setup" \
+    >"$W/out" 2>"$W/err"
   code=$?
-  err=$(cat "$tmp/err")
-  apt=$(cat "$tmp/apt.log")
-  [ ! -s "$tmp/out" ] || fail "printed on stdout: $(head -3 "$tmp/out")"
+  err=$(cat "$W/err")
+  apt=$(cat "$W/apt.log")
+  [ ! -s "$W/out" ] || fail "printed on stdout: $(head -3 "$W/out")"
 }
 
 run "" ""
@@ -50,30 +48,26 @@ run "g++ make zip" ""
 expected="setup: updating package lists
 setup: installing 3 packages: g++ make zip
 setup: done"
-[ "$err" = "$expected" ] || fail "install: stderr is not one line per step: $(head -5 "$tmp/err")"
+[ "$err" = "$expected" ] || fail "install: stderr is not one line per step: $(head -5 "$W/err")"
 [ "$apt" = "update -q
 install -y -q --no-install-recommends g++ make zip" ] || fail "install: apt-get ran as: $apt"
 
 run "python3-torch" "install"
 [ "$code" -ne 0 ] || fail "failed install: exit 0"
-grep -q "^setup: failed while installing 1 packages: python3-torch" "$tmp/err" || fail "failed install: no step named: $err"
-grep -q "E: Unable to locate package python3-torch" "$tmp/err" || fail "failed install: apt-get's error not shown"
-[ "$(wc -l <"$tmp/err")" -le 30 ] || fail "failed install: $(wc -l <"$tmp/err") lines, not the tail"
-grep -q "setup: done" "$tmp/err" && fail "failed install: said done"
+grep -q "^setup: failed while installing 1 packages: python3-torch" "$W/err" || fail "failed install: no step named: $err"
+grep -q "E: Unable to locate package python3-torch" "$W/err" || fail "failed install: apt-get's error not shown"
+[ "$(wc -l <"$W/err")" -le 30 ] || fail "failed install: $(wc -l <"$W/err") lines, not the tail"
+grep -q "setup: done" "$W/err" && fail "failed install: said done"
 
 # Packages named as arguments replace the project's list.
-: >"$tmp/apt.log"
-PATH="$fake:$PATH" FAKE_MISSING="clang" FAKE_FAIL="" APT_LOG="$tmp/apt.log" bash "$setup" clang make 2>"$tmp/err"
-[ "$?" -eq 0 ] || fail "arguments: exit non-zero: $(cat "$tmp/err")"
-[ "$(tail -1 "$tmp/apt.log")" = "install -y -q --no-install-recommends clang" ] || fail "arguments: $(cat "$tmp/apt.log")"
+: >"$W/apt.log"
+PATH="$fake:$PATH" FAKE_MISSING="clang" FAKE_FAIL="" APT_LOG="$W/apt.log" bash "$setup" clang make 2>"$W/err"
+[ "$?" -eq 0 ] || fail "arguments: exit non-zero: $(cat "$W/err")"
+[ "$(tail -1 "$W/apt.log")" = "install -y -q --no-install-recommends clang" ] || fail "arguments: $(cat "$W/apt.log")"
 
 run "zip" "update"
 [ "$code" -ne 0 ] || fail "failed update: exit 0"
-grep -q "^setup: failed while updating package lists" "$tmp/err" || fail "failed update: $err"
+grep -q "^setup: failed while updating package lists" "$W/err" || fail "failed update: $err"
 [ "$apt" = "update -q" ] || fail "failed update: went on to: $apt"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "PASS"
+finish

@@ -4,7 +4,6 @@
 # above the unigram baseline only, and the clusters at a given K against the sweep's best.
 set -uo pipefail
 T=$(pwd)
-W=$TEST_TMPDIR
 source "$T/tools/test_lib.sh"
 o=$W/out
 mkdir -p "$o/data" "$o/logs" "$o/models" "$o/analysis"
@@ -22,18 +21,11 @@ printf 'a: ... peak resident memory 10.0 MB\na: ... peak resident memory 12.5 MB
 # Checkpoint headers: a has 4x2 + 3 trainable values (its output weight is the tied embedding,
 # pos_encoder.pe a buffer); b 1000 x 1001.
 python3 - "$o/models" <<'PY'
-import json, struct, sys
+import math, sys
+import safetensors_io
 def write(path, tensors):
-    header, offset = {"__metadata__": {"kind": "x"}}, 0
-    for name, shape in tensors:
-        n = 4
-        for d in shape:
-            n *= d
-        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + n]}
-        offset += n
-    text = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + bytes(offset))
+    safetensors_io.write(path, {name: safetensors_io.Tensor("F32", shape, bytes(4 * math.prod(shape)))
+                                for name, shape in tensors}, {"kind": "x"})
 write(sys.argv[1] + "/a.safetensors", [("embedding.weight", [4, 2]), ("output.weight", [4, 2]),
                                        ("pos_encoder.pe", [10, 2]), ("x.bias", [3])])
 write(sys.argv[1] + "/b.safetensors", [("w", [1000, 1001])])

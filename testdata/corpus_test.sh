@@ -3,6 +3,7 @@
 # non-ASCII text, stays 300-600 KB, and the generator reproduces it byte for byte.
 set -euo pipefail
 root="$TEST_SRCDIR/attn"
+source "$root/tools/test_lib.sh"
 python3 - "$root/testdata/corpus.xml" <<'PY'
 import sys
 import xml.etree.ElementTree as ET
@@ -23,7 +24,7 @@ wiki = "".join(p.find(ns + "revision/" + ns + "text").text for p in pages)
 for markup in ("\n== ", "[[", "'''", "''", "\n* ", "\n# ", "{|", "#REDIRECT [[", "[[fr:"):
     assert markup in wiki, markup
 PY
-python3 "$root/scripts/make_testdata_corpus.py" --output "$TEST_TMPDIR/corpus.xml" 2>/dev/null
-cmp "$TEST_TMPDIR/corpus.xml" "$root/testdata/corpus.xml" ||
+python3 "$root/scripts/make_testdata_corpus.py" --output "$W/corpus.xml" 2>/dev/null
+cmp "$W/corpus.xml" "$root/testdata/corpus.xml" ||
   { echo "FAIL: scripts/make_testdata_corpus.py no longer reproduces testdata/corpus.xml" >&2; exit 1; }
 echo PASS

@@ -6,9 +6,7 @@ T="${TEST_SRCDIR}/attn"
 HM="$T/tools/head_metrics"; KM="$T/tools/kmeans"; SIL="$T/tools/silhouette"; WARD="$T/tools/ward"
 ATT="$T/testdata/analysis/attention_1x2x3.npy"
 SEED="$T/testdata/analysis/seed_head_metrics.csv"
-W="${TEST_TMPDIR}"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$T/tools/test_lib.sh"
 
 # expect_error CODE MESSAGE_SUBSTRING OUTPUT_FILE -- command...: exit code (so no signal),
 # exactly one stderr line containing the message, and no output file left behind.
@@ -91,9 +89,9 @@ expect_error 1 "no records" "$W/o.csv" -- "$HM" --input=/dev/null --output="$W/o
 expect_error 1 "cannot open" "$W/o.csv" -- "$HM" --input="$W/missing.npy" --output="$W/o.csv"
 head -c 4000 /dev/urandom > "$W/garbage.bin"
 expect_error 1 "record 0" "$W/o.csv" -- "$HM" --input="$W/garbage.bin" --output="$W/o.csv"
-expect_error 2 "threshold = 0 must be a positive number" "" -- "$HM" --threshold=0 --input="$ATT"
-expect_error 2 "threshold = nan must be a positive number" "" -- "$HM" --threshold=nan --input="$ATT"
-expect_error 2 "offset is only used with tokens" "" -- "$HM" --offset=3 --input="$ATT"
+expect_error 2 "--threshold=0 must be a positive number" "" -- "$HM" --threshold=0 --input="$ATT"
+expect_error 2 "--threshold=nan must be a positive number" "" -- "$HM" --threshold=nan --input="$ATT"
+expect_error 2 "--offset is only used with --tokens" "" -- "$HM" --offset=3 --input="$ATT"
 expect_error 2 "unknown command line flag" "" -- "$HM" --bogus
 expect_error 1 "too few for record 1" "$W/o.csv" -- \
   "$HM" --tokens="$W/tokens.u8" --offset=1 --input="$ATT" --output="$W/o.csv"
@@ -120,7 +118,7 @@ expect_error 1 "$W/file/x" "" -- "$HM" --input="$ATT" --output="$W/file/x" --pro
 leaves_nothing "$W/side"
 expect_error 1 "$W/file/x" "" -- "$HM" --input="$ATT" --output="$W/side/m.csv" --profiles="$W/file/x"
 leaves_nothing "$W/side"
-expect_error 2 "output and profiles name the same file" "" -- \
+expect_error 2 "--output and --profiles name the same file" "" -- \
   "$HM" --input="$ATT" --output="$W/side/m.csv" --profiles="$W/side/m.csv"
 leaves_nothing "$W/side"
 
@@ -135,8 +133,8 @@ grep -q "^kmeans: k=4 inertia 47.94211807" "$W/err" || fail "kmeans stderr: $(ca
 "$KM" --k=4 --seed=0 < "$SEED" 2> /dev/null | cmp -s - "$W/clusters.csv" || fail "kmeans not deterministic"
 expect_error 2 "no column 'foo'" "$W/o.csv" -- "$KM" --features=entropy,foo --input="$SEED" --output="$W/o.csv"
 expect_error 1 "seed_head_metrics.csv: k-means with k=97 needs at least 97 rows" "$W/o.csv" -- "$KM" --k=97 --input="$SEED" --output="$W/o.csv"
-expect_error 2 "k = 0 must be >= 1" "$W/o.csv" -- "$KM" --k=0 --input="$SEED" --output="$W/o.csv"
-expect_error 2 "tol = nan must be a number >= 0" "$W/o.csv" -- "$KM" --tol=nan --input="$SEED" --output="$W/o.csv"
+expect_error 2 "--k=0 must be >= 1" "$W/o.csv" -- "$KM" --k=0 --input="$SEED" --output="$W/o.csv"
+expect_error 2 "--tol=nan must be a number >= 0" "$W/o.csv" -- "$KM" --tol=nan --input="$SEED" --output="$W/o.csv"
 printf 'entropy,sparsity,distance\n1,2,x\n' > "$W/bad.csv"
 expect_error 1 "line 2, column 'distance': 'x' is not a finite number" "$W/o.csv" -- \
   "$KM" --k=1 --input="$W/bad.csv" --output="$W/o.csv"
@@ -180,11 +178,11 @@ expect_error 2 "unknown command line flag" "" -- "$SIL" --bogus
 [ "$(wc -l < "$W/km.tsv")" -eq 5 ] || fail "kmeans sweep rows"
 expect_error 2 "is not one of ward, kmeans" "$W/o.tsv" -- "$SIL" --k_max=3 --algorithm=x --input="$SEED" --output="$W/o.tsv"
 expect_error 2 "need 2 <= k_min <= k_max" "$W/o.tsv" -- "$SIL" --k_min=1 --k_max=3 --input="$SEED" --output="$W/o.tsv"
-expect_error 2 "distance = 'x' is not one of euclidean, js" "$W/o.tsv" -- "$SIL" --k_max=3 --distance=x --input="$SEED" --output="$W/o.tsv"
+expect_error 2 "--distance=x is not one of euclidean, js" "$W/o.tsv" -- "$SIL" --k_max=3 --distance=x --input="$SEED" --output="$W/o.tsv"
 # k_max beyond the rows is lowered to rows - 1, with a note.
 "$SIL" --k_max=8 --features=a --input="$W/const.csv" > "$W/small.tsv" 2> "$W/err" || fail "small sweep: $(cat "$W/err")"
 [ "$(cut -f1 "$W/small.tsv" | tr '\n' ' ')" = "k 2 3 " ] || fail "small sweep: $(cat "$W/small.tsv")"
-grep -q "k_max = 8 lowered to n - 1 = 3" "$W/err" || fail "no k_max note: $(cat "$W/err")"
+grep -q "silhouette: note: --k_max=8 lowered to n - 1 = 3" "$W/err" || fail "no k_max note: $(cat "$W/err")"
 
 # ward: Ward labels, at a given k or at the best silhouette (k = 7 on the seed metrics,
 # whose k = 7 silhouette the sweep gives: 0.6142443295).
@@ -209,7 +207,7 @@ printf 'layer,head,d0,d1,d2,d3,d4\n0,0,0.7,0.2,0.1,0,0\n0,1,0.6,0.3,0.1,0,0\n0,2
   fail "ward --distance=js --k=3 labels"
 expect_error 1 "the js distance compares distributions" "$W/o.csv" -- \
   "$WARD" --distance=js --features=entropy,sparsity,distance --input=<(sed 's/,0\.4/,-0.4/' "$SEED") --output="$W/o.csv"
-expect_error 2 "k = 'x' is neither 'best' nor a number >= 1" "$W/o.csv" -- "$WARD" --k=x --input="$SEED" --output="$W/o.csv"
+expect_error 2 "--k=x is neither 'best' nor a number >= 1" "$W/o.csv" -- "$WARD" --k=x --input="$SEED" --output="$W/o.csv"
 expect_error 2 "need 2 <= k_min <= k_max" "$W/o.csv" -- "$WARD" --k_min=5 --k_max=3 --input="$SEED" --output="$W/o.csv"
 expect_error 1 "has 96 rows; Ward cannot make k = 97 clusters" "$W/o.csv" -- "$WARD" --k=97 --input="$SEED" --output="$W/o.csv"
 expect_error 1 "already has a 'cluster' column" "$W/o.csv" -- "$WARD" --input="$W/ward.csv" --output="$W/o.csv"
@@ -219,5 +217,4 @@ expect_error 2 "unknown command line flag" "" -- "$WARD" --bogus
 expect_error 1 "$W/file/x" "" -- "$WARD" --input="$SEED" --output="$W/file/x" --centroids="$W/side/c.csv"
 leaves_nothing "$W/side"
 
-[ "$failures" -eq 0 ] && echo "all passed"
-exit "$failures"
+finish

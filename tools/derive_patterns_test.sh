@@ -4,7 +4,6 @@
 set -uo pipefail
 T="${TEST_SRCDIR}/attn"
 DP="$T/tools/derive_patterns"; PLANT="$T/lib/study/planted_stream"
-W="${TEST_TMPDIR}"
 source "$T/tools/test_lib.sh"
 
 "$PLANT" "$W/s.npy" "$W/c.csv" 32 || fail "planted_stream"
@@ -45,12 +44,12 @@ assert h == [["cluster0", "cluster0", "cluster1", "cluster2"], ["cluster0", "clu
   "$W/pl.json" || fail "--per_layer heads"
 
 # Usage errors: exit 2.
-expect_error 2 "coverage = 0 must be in (0, 1]" "$W/o.json" -- \
+expect_error 2 "--coverage=0 must be in (0, 1]" "$W/o.json" -- \
   "$DP" --attention="$W/s.npy" --clusters="$W/c.csv" --heads=4 --coverage=0 --output="$W/o.json"
-expect_error 2 "heads = 0 must be >= 1" "$W/o.json" -- \
+expect_error 2 "--heads=0 must be >= 1" "$W/o.json" -- \
   "$DP" --attention="$W/s.npy" --clusters="$W/c.csv" --output="$W/o.json"
-expect_error 2 "clusters is required" "$W/o.json" -- "$DP" --attention="$W/s.npy" --heads=4 --output="$W/o.json"
-expect_error 2 "layers = 5 with per_layer" "$W/o.json" -- \
+expect_error 2 "--clusters is required" "$W/o.json" -- "$DP" --attention="$W/s.npy" --heads=4 --output="$W/o.json"
+expect_error 2 "--layers=5 with --per_layer" "$W/o.json" -- \
   "$DP" --attention="$W/s.npy" --clusters="$W/c.csv" --heads=4 --per_layer --layers=5 --output="$W/o.json"
 expect_error 2 "unknown command line flag" "" -- "$DP" --bogus
 

@@ -4,9 +4,7 @@
 set -uo pipefail
 describe=$1
 fixture=$2
-W="${TEST_TMPDIR}"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source tools/test_lib.sh
 has() { grep -qxF -- "$2" "$1" || fail "$1 lacks the line '$2'"; }
 
 "$fixture" write "$W" > /dev/null || { echo "FAIL: the fixture wrote no checkpoints"; exit 1; }
@@ -48,5 +46,4 @@ expect_error any "junk.safetensors" "$describe" --checkpoint="$W/junk.safetensor
 head -c 300 "$W/dense.safetensors" > "$W/cut.safetensors"
 expect_error any "cut.safetensors" "$describe" --checkpoint="$W/cut.safetensors"
 
-[ "$failures" -eq 0 ] && echo PASS
-exit "$failures"
+finish

@@ -3,6 +3,7 @@
 #include "gflags/gflags.h"
 #include "lib/model/dump_attention_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/device_flag.h"
 #include "tools/torch_main.h"
 
 DEFINE_string(checkpoint, "", "dense or sparse checkpoint (.safetensors)");
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
       &argc, &argv,
       "Writes each window's per-head attention probabilities as one .npy record.\n"
       "  dump_attention --checkpoint=FILE --tokens=FILE [--num_seqs=10] [--seq_len=N] "
-      "[--offset=0] [--layers=0,1] [--heads=0,5] [--output=-]\n"
+      "[--offset=0] [--layers=0,1] [--heads=0,5] [--device=cpu] [--output=-]\n"
       "Example: dump_attention --checkpoint=models/dense.safetensors "
       "--tokens=data/enwik8.valid.u8 --num_seqs=10 | head_metrics > metrics.csv");
   attn::model::DumpAttentionOptions options;
@@ -31,5 +32,6 @@ int main(int argc, char** argv) {
   options.offset = FLAGS_offset;
   options.layers = FLAGS_layers;
   options.heads = FLAGS_heads;
+  options.device = FLAGS_device;
   return attn::runtime::RunCommand([&] { return attn::model::RunDumpAttention(options); });
 }

@@ -5,6 +5,7 @@
 #include "gflags/gflags.h"
 #include "lib/eval/evaluate_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/device_flag.h"
 #include "tools/torch_main.h"
 
 DEFINE_string(checkpoint, "", "dense or sparse checkpoint (.safetensors)");
@@ -18,12 +19,11 @@ DEFINE_string(precision, "fp32", "fp32, bf16 (autocast), or auto (bf16 where the
               "else fp32; logged)");
 DEFINE_int64(batch_size, 8, "windows per forward pass");
 DEFINE_int64(max_bytes, 0, "score only the first max_bytes bytes, for a quick estimate; 0 = all");
-DEFINE_string(device, "cpu", "cpu or cuda");
 
 int main(int argc, char** argv) {
   attn::tools::InitTorchMain(&argc, &argv,
                              "evaluate --checkpoint=MODEL.safetensors --tokens=TEST.u8 [--context=N] [--stride=S] "
-                             "[--precision=auto|fp32|bf16] [--batch_size=8] [--max_bytes=N] [--output=result.tsv]\n"
+                             "[--precision=auto|fp32|bf16] [--batch_size=8] [--max_bytes=N] [--device=cpu] [--output=result.tsv]\n"
                              "Bits per byte over the file: every byte after the first predicted once, with up to "
                              "--context bytes of context.\n"
                              "Example: evaluate --checkpoint=models/dense.safetensors --tokens=data/enwik8.test.u8 "

@@ -3,6 +3,7 @@
 #include "gflags/gflags.h"
 #include "lib/generate/generate_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/device_flag.h"
 #include "tools/torch_main.h"
 
 DEFINE_string(checkpoint, "", "model checkpoint (safetensors) from train_dense or train_sparse");
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
   attn::tools::InitTorchMain(&argc, &argv,
                              "Samples bytes after a prompt from a checkpoint of either model.\n"
                              "  generate --checkpoint=MODEL.safetensors --prompt=TEXT "
-                             "[--max_bytes=500 --temperature=1 --top_k=0 --top_p=1 --seed=42] > out.txt\n"
+                             "[--max_bytes=500 --temperature=1 --top_k=0 --top_p=1 --seed=42 --device=cpu] > out.txt\n"
                              "Example: generate --checkpoint=models/dense.safetensors --prompt='The ' "
                              "--max_bytes=200");
   attn::generate::GenerateOptions options;
@@ -30,5 +31,6 @@ int main(int argc, char** argv) {
   options.sampling.top_k = FLAGS_top_k;
   options.sampling.top_p = FLAGS_top_p;
   options.sampling.seed = FLAGS_seed;
+  options.device = FLAGS_device;
   return attn::runtime::RunCommand([&] { return attn::generate::RunGenerate(options); });
 }

@@ -5,6 +5,7 @@
 #include "gflags/gflags.h"
 #include "lib/eval/head_importance_command.h"
 #include "lib/runtime/tool.h"
+#include "tools/device_flag.h"
 #include "tools/torch_main.h"
 
 DEFINE_string(checkpoint, "", "dense or sparse checkpoint (.safetensors)");
@@ -13,7 +14,6 @@ DEFINE_string(output, "-", "CSV layer,head,ablation_bpc,ablation_delta_bpc,grad_
 DEFINE_int64(seq_len, 0, "window length in bytes; 0: the length the checkpoint was trained on");
 DEFINE_int64(batches, 4, "at most this many batches of consecutive windows from the start; 0: the whole file");
 DEFINE_int64(batch_size, 8, "windows per forward pass");
-DEFINE_string(device, "cpu", "cpu or cuda");
 
 int main(int argc, char** argv) {
   attn::tools::InitTorchMain(

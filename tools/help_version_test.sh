@@ -6,44 +6,42 @@
 set -uo pipefail
 bin="$(dirname "$0")"
 [ -x "$bin/train_dense" ] || bin="${RUNFILES_DIR:-$0.runfiles}/attn/tools"
-tmp="${TEST_TMPDIR:-$(mktemp -d)}"
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+source "$bin/test_lib.sh"
 
 # tool, flags its help must list (its own and shared ones), uses LibTorch
 check() {
   local tool=$1 flags=$2 torch=$3
   for help in --help -h --helpshort; do
-    "$bin/$tool" "$help" >"$tmp/help" 2>"$tmp/help.err"
+    "$bin/$tool" "$help" >"$W/help" 2>"$W/help.err"
     local code=$?
     [ "$code" -eq 0 ] || fail "$tool $help exited $code"
-    [ ! -s "$tmp/help.err" ] || fail "$tool $help wrote to stderr: $(cat "$tmp/help.err")"
-    grep -q "Example: \|^  $tool " "$tmp/help" || fail "$tool $help: no usage line or example"
+    [ ! -s "$W/help.err" ] || fail "$tool $help wrote to stderr: $(cat "$W/help.err")"
+    grep -q "Example: \|^  $tool " "$W/help" || fail "$tool $help: no usage line or example"
     local lines
-    lines=$(wc -l < "$tmp/help")
+    lines=$(wc -l < "$W/help")
     [ "$lines" -le 70 ] || fail "$tool $help: $lines lines"
     for flag in $flags --threads; do
-      grep -q -- "^  $flag=" "$tmp/help" || fail "$tool $help does not list $flag"
+      grep -q -- "^  $flag=" "$W/help" || fail "$tool $help does not list $flag"
     done
     for foreign in --logtostderr --helpxml --caffe2_log_level --torch_jit_enable_new_executor; do
-      grep -q -- "^  $foreign=" "$tmp/help" && fail "$tool $help lists $foreign"
+      grep -q -- "^  $foreign=" "$W/help" && fail "$tool $help lists $foreign"
     done
   done
-  "$bin/$tool" --helpfull >"$tmp/full" 2>&1 || fail "$tool --helpfull exited $?"
-  grep -q "logtostderr" "$tmp/full" || fail "$tool --helpfull lacks glog's flags"
-  "$bin/$tool" --version >"$tmp/version" 2>&1 || fail "$tool --version exited $?"
-  grep -q "^$tool: attn [0-9.]*, commit [0-9a-f]\{12\}\|^$tool: attn [0-9.]*, commit unknown" "$tmp/version" ||
-    fail "$tool --version: $(cat "$tmp/version")"
+  "$bin/$tool" --helpfull >"$W/full" 2>&1 || fail "$tool --helpfull exited $?"
+  grep -q "logtostderr" "$W/full" || fail "$tool --helpfull lacks glog's flags"
+  "$bin/$tool" --version >"$W/version" 2>&1 || fail "$tool --version exited $?"
+  grep -q "^$tool: attn [0-9.]*, commit [0-9a-f]\{12\}\|^$tool: attn [0-9.]*, commit unknown" "$W/version" ||
+    fail "$tool --version: $(cat "$W/version")"
   if [ "$torch" = torch ]; then
-    grep -q "^LibTorch 1\." "$tmp/version" && grep -q "^BLAS: " "$tmp/version" ||
-      fail "$tool --version lacks LibTorch or the BLAS: $(cat "$tmp/version")"
+    grep -q "^LibTorch 1\." "$W/version" && grep -q "^BLAS: " "$W/version" ||
+      fail "$tool --version lacks LibTorch or the BLAS: $(cat "$W/version")"
   fi
 }
 
 check tokenize "--input --output_prefix --splits --format --decode --stats" plain
 check enwik8_fetch "--output --url --from_zip --member --md5 --timeout_s --retries --retry_delay_s" plain
-check generate "--checkpoint --prompt --prompt_file --max_bytes --temperature --top_k --top_p --seed" torch
-check dump_attention "--checkpoint --tokens --output --num_seqs --seq_len --offset --layers --heads" torch
+check generate "--checkpoint --prompt --prompt_file --max_bytes --temperature --top_k --top_p --seed --device" torch
+check dump_attention "--checkpoint --tokens --output --num_seqs --seq_len --offset --layers --heads --device" torch
 recipe="--train --valid --output --log --resume --overwrite --preset --d_model --heads --layers --ff
         --seq_len --batch_size --grad_accum --epochs --max_steps --lr --min_lr --warmup_steps
         --weight_decay --clip_norm --eval_every --eval_batches --patience --seed --precision --device
@@ -63,9 +61,8 @@ check head_importance "--checkpoint --tokens --output --seq_len --batches --batc
 "$bin/train_sparse" --help | grep -q -- "--stochastic_depth" && fail "train_sparse offers --stochastic_depth"
 # -h after a bool flag is help; after a flag that takes a value it is that value.
 "$bin/train_dense" --resume -h | grep -q -- "--gradient_checkpointing" || fail "train_dense --resume -h is not help"
-"$bin/generate" --prompt -h --checkpoint="$tmp/missing.safetensors" >"$tmp/out" 2>"$tmp/err"
-[ $? -eq 1 ] && grep -q "missing.safetensors" "$tmp/err" && [ ! -s "$tmp/out" ] ||
-  fail "generate --prompt -h: $(cat "$tmp/out" "$tmp/err" | head -3)"
+"$bin/generate" --prompt -h --checkpoint="$W/missing.safetensors" >"$W/out" 2>"$W/err"
+[ $? -eq 1 ] && grep -q "missing.safetensors" "$W/err" && [ ! -s "$W/out" ] ||
+  fail "generate --prompt -h: $(cat "$W/out" "$W/err" | head -3)"
 
-[ "$failures" -eq 0 ] && echo "help_version_test: all passed"
-exit $((failures > 0))
+finish

@@ -1,13 +1,17 @@
-# Shared by the tools' sh_tests (source it after setting W to a scratch folder):
+# Shared by the sh_tests (source it first; a test that uses it depends on //tools:test_lib):
+#   W: a fresh scratch folder for the test (under Bazel's TEST_TMPDIR; under /tmp by hand).
+#   PYTHONPATH includes scripts/, so the tests' Python checks `import safetensors_io`.
 #   fail MESSAGE: counts and prints a failure.
 #   expect_error CODE MESSAGE_SUBSTRING OUTPUT_FILE -- command...: the command exits with CODE,
 #     prints exactly one stderr line containing the message, and leaves no OUTPUT_FILE* behind
 #     ("" skips that check).
 #   finish: exits 1 after failures, else prints PASS.
-#   words_corpus FILE BYTES SEED: writes BYTES bytes of random words ("the cat sat on a mat
-#     ..."; the same bytes for the same SEED), a corpus tiny models learn within a few
-#     hundred steps: its unigram entropy is about 3 bits per byte, and a model of the words
-#     gets far below it.
+#   words_corpus FILE BYTES SEED [WORD...]: writes BYTES bytes of random words ("the cat sat
+#     on a mat ..." unless WORDs are given; the same bytes for the same SEED), a corpus tiny
+#     models learn within a few hundred steps: its unigram entropy is about 3 bits per byte,
+#     and a model of the words gets far below it.
+W="$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/test.XXXXXX")"
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/../scripts" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -26,7 +30,7 @@ words_corpus() {
   python3 - "$@" <<'PY'
 import random, sys
 path, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-words = ["the ", "cat ", "sat ", "on ", "mat ", "with ", "a ", "hat "]
+words = sys.argv[4:] or ["the ", "cat ", "sat ", "on ", "mat ", "with ", "a ", "hat "]
 r = random.Random(seed)
 with open(path, "w") as f:
     f.write("".join(r.choice(words) for _ in range(n))[:n])

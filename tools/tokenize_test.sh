@@ -5,57 +5,51 @@ set -uo pipefail
 
 TOOL="$TEST_SRCDIR/attn/tools/tokenize"
 CORPUS="$TEST_SRCDIR/attn/testdata/corpus.xml"
-WORK="$(mktemp -d "$TEST_TMPDIR/tokXXXXXX")"
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+source "$TEST_SRCDIR/attn/tools/test_lib.sh"
 
 size() { stat -L -c %s "$1"; }
 
 # --- default split: exact sizes, and the pieces concatenate to the input ---------------
 n=$(size "$CORPUS")
-"$TOOL" --input="$CORPUS" --output_prefix="$WORK/c" 2>"$WORK/err" || fail "default split: exit $?"
+"$TOOL" --input="$CORPUS" --output_prefix="$W/c" 2>"$W/err" || fail "default split: exit $?"
 held=$((n * 5 / 100))  # floor(0.05 * n) for valid and for test; train gets the rest
-[ "$(size "$WORK/c.train.u8")" -eq $((n - 2 * held)) ] || fail "train size $(size "$WORK/c.train.u8")"
-[ "$(size "$WORK/c.valid.u8")" -eq "$held" ] || fail "valid size"
-[ "$(size "$WORK/c.test.u8")" -eq "$held" ] || fail "test size"
-cat "$WORK/c.train.u8" "$WORK/c.valid.u8" "$WORK/c.test.u8" | cmp -s - "$CORPUS" ||
+[ "$(size "$W/c.train.u8")" -eq $((n - 2 * held)) ] || fail "train size $(size "$W/c.train.u8")"
+[ "$(size "$W/c.valid.u8")" -eq "$held" ] || fail "valid size"
+[ "$(size "$W/c.test.u8")" -eq "$held" ] || fail "test size"
+cat "$W/c.train.u8" "$W/c.valid.u8" "$W/c.test.u8" | cmp -s - "$CORPUS" ||
   fail "default split does not concatenate to the input"
-grep -q "wrote $WORK/c.train.u8" "$WORK/err" || fail "no summary line on stderr: $(cat "$WORK/err")"
+grep -q "wrote $W/c.train.u8" "$W/err" || fail "no summary line on stderr: $(cat "$W/err")"
 
 # --- 90/10 fractions, byte counts, ids files ---------------------------------------------
-"$TOOL" --input="$CORPUS" --output_prefix="$WORK/f" --splits=0.9,0.1 2>/dev/null ||
+"$TOOL" --input="$CORPUS" --output_prefix="$W/f" --splits=0.9,0.1 2>/dev/null ||
   fail "0.9,0.1: exit $?"
-[ "$(size "$WORK/f.valid.u8")" -eq $((n / 10)) ] || fail "0.9,0.1 valid size"
-[ ! -e "$WORK/f.test.u8" ] || fail "a 2-part split wrote a test file"
-cat "$WORK/f.train.u8" "$WORK/f.valid.u8" | cmp -s - "$CORPUS" || fail "0.9,0.1 concatenation"
-"$TOOL" --input="$CORPUS" --output_prefix="$WORK/b" --splits=$((n - 300)),200,100 \
+[ "$(size "$W/f.valid.u8")" -eq $((n / 10)) ] || fail "0.9,0.1 valid size"
+[ ! -e "$W/f.test.u8" ] || fail "a 2-part split wrote a test file"
+cat "$W/f.train.u8" "$W/f.valid.u8" | cmp -s - "$CORPUS" || fail "0.9,0.1 concatenation"
+"$TOOL" --input="$CORPUS" --output_prefix="$W/b" --splits=$((n - 300)),200,100 \
   --format=ids 2>/dev/null || fail "byte counts: exit $?"
-[ "$(wc -l <"$WORK/b.test.ids")" -eq 100 ] || fail "byte-count test split is not 100 ids"
-cat "$WORK/b.train.ids" "$WORK/b.valid.ids" "$WORK/b.test.ids" |
+[ "$(wc -l <"$W/b.test.ids")" -eq 100 ] || fail "byte-count test split is not 100 ids"
+cat "$W/b.train.ids" "$W/b.valid.ids" "$W/b.test.ids" |
   "$TOOL" --decode --format=ids | cmp -s - "$CORPUS" || fail "ids split files do not decode to the input"
 
 # --- stream round trips: all 256 byte values, u8 and ids ----------------------------------
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 3 + bytes(range(255, -1, -1)))' \
-  >"$WORK/all.bin"
+  >"$W/all.bin"
 for format in u8 ids; do
-  "$TOOL" --format=$format <"$WORK/all.bin" >"$WORK/all.$format" || fail "encode $format: exit $?"
-  "$TOOL" --decode --format=$format <"$WORK/all.$format" | cmp -s - "$WORK/all.bin" ||
+  "$TOOL" --format=$format <"$W/all.bin" >"$W/all.$format" || fail "encode $format: exit $?"
+  "$TOOL" --decode --format=$format <"$W/all.$format" | cmp -s - "$W/all.bin" ||
     fail "$format round trip of all byte values"
 done
-cmp -s "$WORK/all.u8" "$WORK/all.bin" || fail "u8 is not the bytes themselves"
-[ "$(head -3 "$WORK/all.ids" | tr '\n' ,)" = "0,1,2," ] || fail "ids do not start 0,1,2"
-[ "$(wc -l <"$WORK/all.ids")" -eq 1024 ] || fail "ids: not one line per byte"
+cmp -s "$W/all.u8" "$W/all.bin" || fail "u8 is not the bytes themselves"
+[ "$(head -3 "$W/all.ids" | tr '\n' ,)" = "0,1,2," ] || fail "ids do not start 0,1,2"
+[ "$(wc -l <"$W/all.ids")" -eq 1024 ] || fail "ids: not one line per byte"
 "$TOOL" --input="$CORPUS" --format=ids | "$TOOL" --decode --format=ids --input=- |
   cmp -s - "$CORPUS" || fail "corpus ids round trip"
 
 # --- --stats against Python -----------------------------------------------------------------
-"$TOOL" --input="$CORPUS" --stats >"$WORK/stats.tsv" 2>/dev/null || fail "--stats: exit $?"
-[ ! -e "$WORK/c.stats" ] && [ "$(ls "$WORK" | grep -c '^stats')" -eq 1 ] || fail "--stats wrote files"
-python3 - "$CORPUS" "$WORK/stats.tsv" <<'PY' || fail "--stats disagrees with Python"
+"$TOOL" --input="$CORPUS" --stats >"$W/stats.tsv" 2>/dev/null || fail "--stats: exit $?"
+[ ! -e "$W/c.stats" ] && [ "$(ls "$W" | grep -c '^stats')" -eq 1 ] || fail "--stats wrote files"
+python3 - "$CORPUS" "$W/stats.tsv" <<'PY' || fail "--stats disagrees with Python"
 import collections, math, sys
 data = open(sys.argv[1], "rb").read()
 held = len(data) * 5 // 100
@@ -74,27 +68,27 @@ for name, size, distinct, h in rows[1:]:
 PY
 
 # --- bad input: one line on stderr, the right exit code, no file written -----------------
-: >"$WORK/empty"
-printf '72\n300\n' >"$WORK/bad_range.ids"
-printf '72\nabc\n' >"$WORK/bad_text.ids"
-printf -- '-1\n' >"$WORK/bad_negative.ids"
-mkdir "$WORK/out"
+: >"$W/empty"
+printf '72\n300\n' >"$W/bad_range.ids"
+printf '72\nabc\n' >"$W/bad_text.ids"
+printf -- '-1\n' >"$W/bad_negative.ids"
+mkdir "$W/out"
 expect_error() {  # expected exit code, expected text in the message, tool arguments...
   local want=$1 text=$2
   shift 2
-  "$TOOL" "$@" </dev/null >"$WORK/stdout" 2>"$WORK/stderr"
+  "$TOOL" "$@" </dev/null >"$W/stdout" 2>"$W/stderr"
   local got=$?
   [ "$got" -eq "$want" ] || fail "$*: exit $got, expected $want"
-  [ "$(wc -l <"$WORK/stderr")" -eq 1 ] || fail "$*: stderr is not one line: $(cat "$WORK/stderr")"
-  grep -qF -- "$text" "$WORK/stderr" || fail "$*: stderr lacks '$text': $(cat "$WORK/stderr")"
-  [ -z "$(ls -A "$WORK/out")" ] || fail "$*: wrote $(ls "$WORK/out")"
+  [ "$(wc -l <"$W/stderr")" -eq 1 ] || fail "$*: stderr is not one line: $(cat "$W/stderr")"
+  grep -qF -- "$text" "$W/stderr" || fail "$*: stderr lacks '$text': $(cat "$W/stderr")"
+  [ -z "$(ls -A "$W/out")" ] || fail "$*: wrote $(ls "$W/out")"
 }
-out="--output_prefix=$WORK/out/x"
-expect_error 1 "is empty" --input="$WORK/empty" "$out"
-expect_error 1 "is empty" --input="$WORK/empty" --stats
+out="--output_prefix=$W/out/x"
+expect_error 1 "is empty" --input="$W/empty" "$out"
+expect_error 1 "is empty" --input="$W/empty" --stats
 expect_error 1 "stdin is empty" --format=ids
 expect_error 1 "stdin is empty" --decode --format=ids
-expect_error 1 "no_such_file" --input="$WORK/no_such_file" "$out"
+expect_error 1 "no_such_file" --input="$W/no_such_file" "$out"
 expect_error 2 "sum to 1.1" --input="$CORPUS" "$out" --splits=0.9,0.2
 expect_error 2 "but the input has $n" --input="$CORPUS" "$out" --splits=$n,1
 expect_error 2 "sums to $((n - 1)) bytes" --input="$CORPUS" "$out" --splits=$((n - 2)),1
@@ -106,13 +100,9 @@ expect_error 2 "--splits needs" --input="$CORPUS" --splits=0.9,0.1
 expect_error 2 "--decode" --input="$CORPUS" "$out" --decode
 expect_error 2 "bogus" --input="$CORPUS" --bogus=1
 expect_error 2 "unexpected argument" "$CORPUS"
-expect_error 1 "line 2: '300' is not a token id" --decode --format=ids --input="$WORK/bad_range.ids"
-expect_error 1 "line 2: 'abc' is not a token id" --decode --format=ids --input="$WORK/bad_text.ids"
-expect_error 1 "line 1: '-1' is not a token id" --decode --format=ids --input="$WORK/bad_negative.ids"
+expect_error 1 "line 2: '300' is not a token id" --decode --format=ids --input="$W/bad_range.ids"
+expect_error 1 "line 2: 'abc' is not a token id" --decode --format=ids --input="$W/bad_text.ids"
+expect_error 1 "line 1: '-1' is not a token id" --decode --format=ids --input="$W/bad_negative.ids"
 expect_error 1 "/proc/nonexistent-dir/x" --input="$CORPUS" --output_prefix=/proc/nonexistent-dir/x
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "PASS"
+finish

@@ -11,6 +11,7 @@
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/precision.h"
 #include "lib/runtime/tool.h"
+#include "tools/device_flag.h"
 #include "tools/dist_flags.h"
 
 // The default is a CPU-sized model that learns something visible in minutes on 2 cores;
@@ -47,7 +48,6 @@ DEFINE_int64(patience, 8, "stop after this many validations without improvement 
 DEFINE_uint64(seed, 42, "random seed (initialisation, dropout)");
 DEFINE_string(precision, "fp32", "fp32, bf16 (autocast; weights and optimizer state stay fp32), or auto (bf16 "
               "where the CPU computes bf16 natively, else fp32; logged)");
-DEFINE_string(device, "cpu", "cpu or cuda");
 DEFINE_int64(log_every, 10, "a train row in the log every this many steps");
 DEFINE_int64(checkpoint_every, 100, "also save the resume state every this many steps (0 = at validations only)");
 DEFINE_int64(stop_after, 0, "pause after this many steps in all (resume later with --resume); "

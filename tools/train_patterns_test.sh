@@ -6,29 +6,22 @@
 set -uo pipefail
 bin="$(dirname "$0")"
 [ -x "$bin/train_dense" ] || bin="${RUNFILES_DIR:-$0.runfiles}/attn/tools"
-W="${TEST_TMPDIR:-$(mktemp -d)}"
 source "$bin/test_lib.sh"
 
-python3 - "$W" <<'PY'
-import random, sys
-words = ["the ", "cat ", "sat ", "on ", "mat ", "with ", "a ", "hat ", "<b>", "[[x]] ", "\n"]
-for name, seed, n in (("train", 1, 40000), ("valid", 2, 4000)):
-    r = random.Random(seed)
-    open(f"{sys.argv[1]}/{name}.u8", "w").write("".join(r.choice(words) for _ in range(n))[:n])
-PY
+words=("the " "cat " "sat " "on " "mat " "with " "a " "hat " "<b>" "[[x]] " $'\n')
+words_corpus "$W/train.u8" 40000 1 "${words[@]}"
+words_corpus "$W/valid.u8" 4000 2 "${words[@]}"
 tiny=(--train="$W/train.u8" --valid="$W/valid.u8" --d_model=32 --layers=2 --ff=32 --seq_len=32
       --batch_size=4 --lr=3e-3 --warmup_steps=5 --eval_every=20 --eval_batches=4 --threads=1)
 
 # Tensor bytes of a checkpoint, name by name (the metadata may name patterns differently).
 tensors() {
   python3 - "$1" <<'PY'
-import hashlib, json, struct, sys
-data = open(sys.argv[1], "rb").read()
-n = struct.unpack("<Q", data[:8])[0]
-header = json.loads(data[8:8 + n])
-for name in sorted(k for k in header if k != "__metadata__"):
-    begin, end = header[name]["data_offsets"]
-    print(name, hashlib.sha256(data[8 + n + begin:8 + n + end]).hexdigest())
+import hashlib, sys
+import safetensors_io
+tensors, _ = safetensors_io.read(sys.argv[1])
+for name in sorted(tensors):
+    print(name, hashlib.sha256(tensors[name].data).hexdigest())
 PY
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::analysis {
 namespace {
@@ -85,7 +86,7 @@ absl::StatusOr<const Dissimilarity*> FindDissimilarity(const std::string& name) 
     absl::StrAppend(&names, names.empty() ? "" : ", ", d.name);
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("distance = '", name, "' is not one of ", names));
+      absl::StrCat(runtime::Opt("distance"), "=", name, " is not one of ", names));
 }
 
 }  // namespace attn::analysis

@@ -90,7 +90,7 @@ TEST(Euclidean, IsTheNorm) {
   x << 0, 0, 0, 1, 2, 2;
   EXPECT_EQ(Row(Euclidean(), x, 0), (std::vector<double>{0, 3}));
   EXPECT_EQ(FindDissimilarity("x").status().message(),
-            "distance = 'x' is not one of euclidean, js");
+            "`distance`=x is not one of euclidean, js");
   EXPECT_EQ(FindDissimilarity("x").status().code(), absl::StatusCode::kInvalidArgument);
 }
 

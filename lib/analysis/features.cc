@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::analysis {
 
@@ -14,11 +15,11 @@ absl::StatusOr<std::vector<std::string>> ParseFeatureList(const std::string& lis
   std::vector<std::string> names = absl::StrSplit(list, ',');
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i].empty()) {
-      return absl::InvalidArgumentError("features '" + list + "' has an empty name");
+      return absl::InvalidArgumentError(runtime::Opt("features") + "=" + list + " has an empty name");
     }
     for (size_t j = 0; j < i; ++j) {
       if (names[j] == names[i]) {
-        return absl::InvalidArgumentError("features names '" + names[i] + "' twice");
+        return absl::InvalidArgumentError(runtime::Opt("features") + " names '" + names[i] + "' twice");
       }
     }
   }

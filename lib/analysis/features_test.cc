@@ -14,8 +14,8 @@ io::Table Parse(const std::string& text) {
 TEST(ParseFeatureList, SplitsAndRejectsEmptyOrRepeatedNames) {
   EXPECT_EQ(*ParseFeatureList("entropy,sparsity,distance"),
             (std::vector<std::string>{"entropy", "sparsity", "distance"}));
-  EXPECT_EQ(ParseFeatureList("a,,b").status().message(), "features 'a,,b' has an empty name");
-  EXPECT_EQ(ParseFeatureList("a,b,a").status().message(), "features names 'a' twice");
+  EXPECT_EQ(ParseFeatureList("a,,b").status().message(), "`features`=a,,b has an empty name");
+  EXPECT_EQ(ParseFeatureList("a,b,a").status().message(), "`features` names 'a' twice");
 }
 
 TEST(ExpandFeatureNames, ReplacesPrefixPatternsByTheirColumnsInTableOrder) {

@@ -15,6 +15,7 @@
 #include "lib/analysis/outputs.h"
 #include "lib/io/atomic_file.h"
 #include "lib/io/csv.h"
+#include "lib/runtime/option_names.h"
 #include "lib/runtime/progress.h"
 
 namespace attn::analysis {
@@ -68,19 +69,21 @@ class TokenWindows {
 absl::Status CheckOptions(const HeadMetricsOptions& o) {
   if (!(o.threshold > 0) || !std::isfinite(o.threshold)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("threshold = ", o.threshold, " must be a positive number"));
+        absl::StrCat(runtime::Opt("threshold"), "=", o.threshold, " must be a positive number"));
   }
   if (o.threads < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("threads = ", o.threads, " must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("threads"), "=", o.threads, " must be >= 1"));
   }
   if (o.offset < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("offset = ", o.offset, " must be >= 0"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("offset"), "=", o.offset, " must be >= 0"));
   }
   if (o.offset != 0 && o.tokens.empty()) {
-    return absl::InvalidArgumentError("offset is only used with tokens; give the token file");
+    return absl::InvalidArgumentError(runtime::Opt("offset") + " is only used with " + runtime::Opt("tokens") +
+                                      "; give the token file");
   }
   if (o.tokens == "-") {
-    return absl::InvalidArgumentError("tokens must be a file (read at each record's window), not stdin");
+    return absl::InvalidArgumentError(runtime::Opt("tokens") +
+                                      " must be a file (read at each record's window), not stdin");
   }
   return absl::OkStatus();
 }

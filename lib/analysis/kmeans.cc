@@ -7,6 +7,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::analysis {
 namespace {
@@ -128,15 +129,15 @@ KMeansResult Lloyd(const Points& x, Points centers, int max_iter, double tol) {
 }  // namespace
 
 absl::Status CheckKMeansParams(const KMeansParams& params) {
-  if (params.k < 1) return absl::InvalidArgumentError(absl::StrCat("k = ", params.k, " must be >= 1"));
+  if (params.k < 1) return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("k"), "=", params.k, " must be >= 1"));
   if (params.n_init < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("n_init = ", params.n_init, " must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("n_init"), "=", params.n_init, " must be >= 1"));
   }
   if (params.max_iter < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("max_iter = ", params.max_iter, " must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("max_iter"), "=", params.max_iter, " must be >= 1"));
   }
   if (!(params.tol >= 0) || !std::isfinite(params.tol)) {
-    return absl::InvalidArgumentError(absl::StrCat("tol = ", params.tol, " must be a number >= 0"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("tol"), "=", params.tol, " must be a number >= 0"));
   }
   return absl::OkStatus();
 }

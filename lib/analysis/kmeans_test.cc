@@ -70,7 +70,7 @@ TEST(KMeans, RejectsBadArguments) {
   const Points x = Rows({{0}, {1}});
   KMeansParams o;
   o.k = 0;
-  EXPECT_EQ(KMeans(x, o).status().message(), "k = 0 must be >= 1");
+  EXPECT_EQ(KMeans(x, o).status().message(), "`k`=0 must be >= 1");
   o.k = 3;
   EXPECT_EQ(KMeans(x, o).status().message(),
             "k-means with k=3 needs at least 3 rows; the input has 2");

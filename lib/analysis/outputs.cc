@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::analysis {
 
@@ -16,9 +17,9 @@ absl::StatusOr<Outputs> Outputs::Open(const std::vector<OutputSpec>& specs) {
       if (specs[a].path.empty() || specs[a].path != specs[b].path) continue;
       return absl::InvalidArgumentError(
           specs[a].path == "-"
-              ? absl::StrCat(specs[b].option, " and ", specs[a].option,
+              ? absl::StrCat(runtime::Opt(specs[b].option), " and ", runtime::Opt(specs[a].option),
                              " both go to stdout ('-'); give one of them a file")
-              : absl::StrCat(specs[b].option, " and ", specs[a].option,
+              : absl::StrCat(runtime::Opt(specs[b].option), " and ", runtime::Opt(specs[a].option),
                              " name the same file '", specs[a].path, "'"));
     }
   }

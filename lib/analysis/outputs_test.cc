@@ -62,7 +62,7 @@ TEST(Outputs, AnUnwritableOutputFailsAtOpenAndLeavesNothing) {
 TEST(Outputs, RefusesTwoOutputsInOnePlace) {
   const std::string dir = TempDir("same");
   EXPECT_EQ(Outputs::Open({{"output", dir + "/x"}, {"centroids", dir + "/x"}}).status().message(),
-            "output and centroids name the same file '" + dir + "/x'");
+            "`output` and `centroids` name the same file '" + dir + "/x'");
   EXPECT_EQ(Outputs::Open({{"output", "-"}, {"per_sample", "-"}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Entries(dir), 0);

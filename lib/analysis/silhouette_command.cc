@@ -10,6 +10,7 @@
 #include "lib/analysis/silhouette.h"
 #include "lib/analysis/silhouette_sweep.h"
 #include "lib/analysis/ward.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::analysis {
 namespace {
@@ -23,16 +24,16 @@ KMeansParams SweepParams(const SilhouetteOptions& o) {
 
 absl::Status CheckOptions(const SilhouetteOptions& o) {
   if (o.threads < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("threads = ", o.threads, " must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("threads"), "=", o.threads, " must be >= 1"));
   }
   if (o.k_max <= 0) return absl::OkStatus();
   if (o.algorithm != "ward" && o.algorithm != "kmeans") {
-    return absl::InvalidArgumentError("algorithm = '" + o.algorithm +
-                                      "' is not one of ward, kmeans");
+    return absl::InvalidArgumentError(runtime::Opt("algorithm") + "=" + o.algorithm +
+                                      " is not one of ward, kmeans");
   }
   if (o.algorithm == "kmeans" && o.distance != "euclidean") {
-    return absl::InvalidArgumentError("algorithm = 'kmeans' works with distance = 'euclidean' "
-                                      "only; sweep with ward");
+    return absl::InvalidArgumentError(runtime::Opt("algorithm") + "=kmeans works with " +
+                                      runtime::Opt("distance") + "=euclidean only; sweep with ward");
   }
   if (absl::Status s = CheckSweepRange(o.k_min, o.k_max); !s.ok()) return s;
   return CheckKMeansParams(SweepParams(o));
@@ -81,7 +82,7 @@ absl::Status RunSilhouette(const SilhouetteOptions& o) {
   if (!in->table.ColumnIndex(o.cluster_column).ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         in->table.source, ": no '", o.cluster_column,
-        "' column; score the output of kmeans or ward, or sweep k with k_max"));
+        "' column; score the output of kmeans or ward, or sweep k with ", runtime::Opt("k_max")));
   }
   absl::StatusOr<std::vector<double>> raw = in->table.NumericColumn(o.cluster_column);
   if (!raw.ok()) return raw.status();

@@ -1,16 +1,17 @@
 #include "lib/analysis/silhouette_sweep.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "lib/analysis/silhouette.h"
+#include "lib/runtime/option_names.h"
+#include "lib/runtime/tool.h"
 
 namespace attn::analysis {
 
 absl::Status CheckSweepRange(int k_min, int k_max) {
   if (k_min >= 2 && k_max >= k_min) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat("k_min = ", k_min, ", k_max = ", k_max, ": need 2 <= k_min <= k_max"));
+      absl::StrCat(runtime::Opt("k_min"), "=", k_min, ", ", runtime::Opt("k_max"), "=", k_max,
+                   ": need 2 <= k_min <= k_max"));
 }
 
 absl::StatusOr<int> SweepKMax(int k_min, int k_max, int64_t n) {
@@ -18,11 +19,11 @@ absl::StatusOr<int> SweepKMax(int k_min, int k_max, int64_t n) {
   if (k_min > n - 1) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the input has ", n, " rows; the silhouette needs k <= n - 1 = ", n - 1,
-        " but k_min = ", k_min));
+        " but ", runtime::Opt("k_min"), "=", k_min));
   }
   if (k_max > n - 1) {
-    std::fprintf(stderr, "note: k_max = %d lowered to n - 1 = %lld: %lld rows\n", k_max,
-                 static_cast<long long>(n - 1), static_cast<long long>(n));
+    runtime::Report(absl::StrCat("note: ", runtime::Opt("k_max"), "=", k_max, " lowered to n - 1 = ", n - 1,
+                                 ": ", n, " rows"));
     return static_cast<int>(n - 1);
   }
   return k_max;

@@ -29,13 +29,13 @@ TEST(BestK, TakesTheSmallestKOnATie) {
 }
 
 TEST(SweepKMax, ChecksTheRangeAndLowersKMaxToNMinusOne) {
-  EXPECT_EQ(CheckSweepRange(1, 3).message(), "k_min = 1, k_max = 3: need 2 <= k_min <= k_max");
+  EXPECT_EQ(CheckSweepRange(1, 3).message(), "`k_min`=1, `k_max`=3: need 2 <= k_min <= k_max");
   EXPECT_EQ(CheckSweepRange(4, 3).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(CheckSweepRange(2, 2).ok());
   EXPECT_EQ(*SweepKMax(2, 8, 96), 8);
   EXPECT_EQ(*SweepKMax(2, 8, 4), 3);
   EXPECT_EQ(SweepKMax(3, 8, 3).status().message(),
-            "the input has 3 rows; the silhouette needs k <= n - 1 = 2 but k_min = 3");
+            "the input has 3 rows; the silhouette needs k <= n - 1 = 2 but `k_min`=3");
   EXPECT_EQ(SweepKMax(3, 8, 3).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 

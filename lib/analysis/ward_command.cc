@@ -8,6 +8,7 @@
 #include "lib/analysis/outputs.h"
 #include "lib/analysis/silhouette_sweep.h"
 #include "lib/analysis/ward.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::analysis {
 
@@ -15,13 +16,13 @@ absl::Status RunWard(const WardOptions& o) {
   // k: 0 stands for "best".
   int k = 0;
   if (o.k != "best" && (!absl::SimpleAtoi(o.k, &k) || k < 1)) {
-    return absl::InvalidArgumentError("k = '" + o.k + "' is neither 'best' nor a number >= 1");
+    return absl::InvalidArgumentError(runtime::Opt("k") + "=" + o.k + " is neither 'best' nor a number >= 1");
   }
   if (k == 0) {
     if (absl::Status s = CheckSweepRange(o.k_min, o.k_max); !s.ok()) return s;
   }
   if (o.threads < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("threads = ", o.threads, " must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("threads"), "=", o.threads, " must be >= 1"));
   }
   absl::StatusOr<ClusterInput> in = LoadClusterInput(o.input, o.features, o.standardize, o.distance);
   if (!in.ok()) return in.status();

@@ -186,7 +186,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const DistCo
   if (config.backend == Backend::kNccl) {
     return absl::InvalidArgumentError(
         "`dist_backend`=nccl needs a LibTorch built with CUDA and NCCL, and this build links a "
-        "CPU-only LibTorch: use `dist_backend`=gloo (or rebuild with bazel --define=torch_cuda=1)");
+        "CPU-only LibTorch: use `dist_backend`=gloo (or rebuild with bazel --config=cuda)");
   }
 #endif
   const std::string where = absl::StrCat(config.master_addr, ":", config.master_port);

@@ -12,24 +12,30 @@
 #include "lib/eval/bits_per_byte.h"
 #include "lib/io/atomic_file.h"
 #include "lib/model/checkpoint.h"
-#include "lib/runtime/progress.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/device.h"
+#include "lib/runtime/option_checks.h"
+#include "lib/runtime/option_names.h"
 #include "lib/runtime/precision.h"
+#include "lib/runtime/progress.h"
 #include "lib/runtime/tool.h"
 
 namespace attn::eval {
 namespace {
 
 absl::Status CheckOptions(const EvaluateOptions& o) {
-  if (o.checkpoint.empty()) return absl::InvalidArgumentError("checkpoint is required");
-  if (o.tokens.empty()) return absl::InvalidArgumentError("tokens is required (a .u8 file, or - for stdin)");
+  if (o.checkpoint.empty()) return absl::InvalidArgumentError(runtime::Opt("checkpoint") + " is required");
+  if (o.tokens.empty()) {
+    return absl::InvalidArgumentError(runtime::Opt("tokens") + " is required (a .u8 file, or - for stdin)");
+  }
   for (auto [name, value, least] : {std::tuple<const char*, int64_t, int64_t>{"context", o.context, 0},
                                     {"stride", o.stride, 0}, {"batch_size", o.batch_size, 1},
                                     {"max_bytes", o.max_bytes, 0}}) {
-    if (value < least) return absl::InvalidArgumentError(absl::StrCat(name, " ", value, " must be at least ", least));
+    if (absl::Status s = runtime::CheckInteger(name, value, least); !s.ok()) return s;
   }
-  if (o.max_bytes == 1) return absl::InvalidArgumentError("max_bytes 1 leaves no prediction; give at least 2");
+  if (o.max_bytes == 1) {
+    return absl::InvalidArgumentError(runtime::Opt("max_bytes") + "=1 leaves no prediction; give at least 2");
+  }
   return absl::OkStatus();
 }
 
@@ -45,19 +51,19 @@ absl::StatusOr<int64_t> Context(const EvaluateOptions& o, const model::LoadedChe
     }
   }
   if (o.context > m.MaxSeqLen()) {
-    return absl::FailedPreconditionError(absl::StrCat("context ", o.context, " is longer than ", o.checkpoint,
+    return absl::FailedPreconditionError(absl::StrCat(runtime::Opt("context"), "=", o.context, " is longer than ", o.checkpoint,
                                                       "'s positional table (", m.MaxSeqLen(), " positions)"));
   }
   if (o.context > 0) {
     if (trained > 0 && o.context > trained) {
-      std::fprintf(stderr, "evaluate: warning: context %lld is beyond the training seq_len %lld: the model never "
-                   "trained on those positions\n", static_cast<long long>(o.context), static_cast<long long>(trained));
+      runtime::Warn(absl::StrCat(runtime::Opt("context"), "=", o.context, " is beyond the training seq_len ", trained,
+                                 ": the model never trained on those positions"));
     }
     return o.context;
   }
   if (trained == 0) {
-    std::fprintf(stderr, "evaluate: %s records no training seq_len; context %lld, its positional table\n",
-                 o.checkpoint.c_str(), static_cast<long long>(m.MaxSeqLen()));
+    runtime::Report(absl::StrCat(o.checkpoint, " records no training seq_len; context ", m.MaxSeqLen(),
+                                 ", its positional table"));
     return m.MaxSeqLen();
   }
   return std::min(trained, m.MaxSeqLen());
@@ -76,7 +82,7 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
   absl::StatusOr<int64_t> context = Context(o, *checkpoint);
   if (!context.ok()) return context.status();
   if (o.stride > *context) {
-    return absl::InvalidArgumentError(absl::StrCat("stride ", o.stride, " is longer than the context ", *context,
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("stride"), "=", o.stride, " is longer than the context ", *context,
                                                    ": bytes between windows would not be scored"));
   }
   absl::StatusOr<data::ByteCorpus> corpus = data::ByteCorpus::Open(o.tokens);

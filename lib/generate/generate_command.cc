@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/io/atomic_file.h"
 #include "lib/model/checkpoint.h"
+#include "lib/runtime/device.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/tool.h"
 
@@ -33,6 +34,8 @@ absl::Status RunGenerate(const GenerateOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat("give ", Opt("prompt"), " or ", Opt("prompt_file"), ", not both"));
   }
   if (absl::Status s = options.sampling.Validate(); !s.ok()) return s;
+  absl::StatusOr<torch::Device> device = runtime::ParseDevice(options.device);
+  if (!device.ok()) return device.status();
   std::string prompt = options.prompt;
   if (!options.prompt_file.empty()) {
     absl::StatusOr<std::string> text = io::ReadFile(options.prompt_file);
@@ -45,6 +48,7 @@ absl::Status RunGenerate(const GenerateOptions& options) {
   }
   absl::StatusOr<model::LoadedCheckpoint> loaded = model::LoadCheckpoint(options.checkpoint);
   if (!loaded.ok()) return runtime::InputError(loaded.status());
+  loaded->model->to(*device);
   SamplingOptions sampling = options.sampling;
   sampling.context = loaded->training.seq_len;  // 0 (not recorded): the model's table
 

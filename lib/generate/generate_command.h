@@ -16,6 +16,7 @@ struct GenerateOptions {
   std::string prompt_file;  // instead of prompt: a file whose bytes are the prompt ("-" is stdin)
   // temperature, top_k, top_p, max_bytes, seed; the context is the checkpoint's seq_len.
   SamplingOptions sampling;
+  std::string device = "cpu";  // where the model runs: cpu or cuda (lib/runtime/device.h)
   FILE* out = stdout;
 };
 

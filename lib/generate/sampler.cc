@@ -55,6 +55,7 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
                                               : model.MaxSeqLen();
   model.eval();
   torch::NoGradGuard no_grad;
+  const torch::Device device = model.Device();
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   model::KVCache cache;
   std::vector<int64_t> bytes;
@@ -63,7 +64,8 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
     const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(bytes.size()) - context);
     torch::Tensor tokens =
         torch::tensor(std::vector<int64_t>(bytes.begin() + start, bytes.end()), torch::kInt64)
-            .unsqueeze(0);
+            .unsqueeze(0)
+            .to(device);
     // Once the window slides every position moves, and the cache rebuilds itself.
     torch::Tensor logits = options.use_cache ? model.ForwardLast(tokens, cache)[0] : model.Forward(tokens)[0][-1];
     if (!torch::isfinite(logits).all().item<bool>()) {

@@ -6,12 +6,13 @@
 #include "lib/interop/original_checkpoint.h"
 #include "lib/io/atomic_file.h"
 #include "lib/model/checkpoint.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::interop {
 
 absl::Status RunImportCheckpoint(const ImportCheckpointOptions& options) {
-  if (options.input.empty()) return absl::InvalidArgumentError("input is required (the .pt file)");
-  if (options.output.empty()) return absl::InvalidArgumentError("output is required (the .safetensors to write)");
+  if (options.input.empty()) return absl::InvalidArgumentError(runtime::Opt("input") + " is required (the .pt file)");
+  if (options.output.empty()) return absl::InvalidArgumentError(runtime::Opt("output") + " is required (the .safetensors to write)");
   absl::StatusOr<std::string> bytes = io::ReadFile(options.input);
   if (!bytes.ok()) return bytes.status();
   OriginalModelOptions model_options;

@@ -13,13 +13,12 @@ if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
   echo "import_compat_test: $PYTHON cannot import torch; run scripts/setup.sh (installs python3-torch)" >&2
   exit 1
 fi
-dir="$TEST_TMPDIR/pt"
-mkdir -p "$dir"
-"$PYTHON" "$make" make "$dir"
+source tools/test_lib.sh
+"$PYTHON" "$make" make "$W"
 while read -r name heads; do
-  "$check" compare "$dir/$name.pt" "$dir/$name.ref.npy" "$heads" "$dir/$name.safetensors"
-done < "$dir/cases.txt"
+  "$check" compare "$W/$name.pt" "$W/$name.ref.npy" "$heads" "$W/$name.safetensors"
+done < "$W/cases.txt"
 while IFS=$'\t' read -r name message; do
-  "$check" refuse "$dir/$name.pt" "$message"
-done < "$dir/foreign.txt"
+  "$check" refuse "$W/$name.pt" "$message"
+done < "$W/foreign.txt"
 echo PASS

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/sparse_model.h"
+#include "lib/runtime/option_names.h"
 
 namespace attn::interop {
 namespace {
@@ -244,10 +245,10 @@ absl::StatusOr<std::shared_ptr<model::LanguageModel>> MakeSparse(const ConfigByN
 absl::StatusOr<OriginalModel> MakeOriginalModel(const TensorsByName& state, const ConfigByName& config,
                                                 const OriginalModelOptions& options) {
   if (!options.kind.empty() && options.kind != "dense" && options.kind != "sparse") {
-    return absl::InvalidArgumentError(absl::StrCat("kind ", options.kind, " is not known; use dense or sparse"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("kind"), "=", options.kind, " is not known; use dense or sparse"));
   }
-  if (options.heads < 0) return absl::InvalidArgumentError("heads must be positive");
-  if (options.seq_len < 0) return absl::InvalidArgumentError("seq_len must be positive");
+  if (options.heads < 0) return absl::InvalidArgumentError(runtime::Opt("heads") + " must be positive");
+  if (options.seq_len < 0) return absl::InvalidArgumentError(runtime::Opt("seq_len") + " must be positive");
   absl::StatusOr<const Layout*> layout = FindLayout(state, options.kind);
   if (!layout.ok()) return layout.status();
   absl::StatusOr<Shapes> shapes = ReadShapes(state, **layout);

@@ -101,7 +101,7 @@ TEST(OriginalConfigTest, KindAndLayersComeFromTheKeys) {
   options.kind = "sparse";
   EXPECT_TRUE(Contains(ErrorOf(DenseState(), {}, options), "the state_dict is the dense model's"));
   options.kind = "big";
-  EXPECT_TRUE(Contains(ErrorOf(DenseState(), {}, options, absl::StatusCode::kInvalidArgument), "kind big"));
+  EXPECT_TRUE(Contains(ErrorOf(DenseState(), {}, options, absl::StatusCode::kInvalidArgument), "`kind`=big"));
   options.kind = "";
   TensorsByName gap = DenseState();
   for (auto it = gap.begin(); it != gap.end();) {

@@ -78,7 +78,8 @@ absl::Status DumpAttention(LanguageModel& model, std::string_view tokens,
   }
   const std::vector<int64_t> layers = AllOrSelected(options.layers, model.NumLayers());
   const std::vector<int64_t> heads = AllOrSelected(options.heads, model.NumHeads());
-  const torch::Tensor head_index = torch::tensor(heads, torch::kLong);
+  const torch::Device device = model.Device();
+  const torch::Tensor head_index = torch::tensor(heads, torch::kLong).to(device);
   const int64_t L = options.seq_len;
   const std::vector<int64_t> shape = {static_cast<int64_t>(layers.size()),
                                       static_cast<int64_t>(heads.size()), L, L};
@@ -88,7 +89,7 @@ absl::Status DumpAttention(LanguageModel& model, std::string_view tokens,
     const auto* window =
         reinterpret_cast<const uint8_t*>(tokens.data() + options.offset + s * L);
     const torch::Tensor input =
-        torch::from_blob(const_cast<uint8_t*>(window), {1, L}, torch::kUInt8).to(torch::kLong);
+        torch::from_blob(const_cast<uint8_t*>(window), {1, L}, torch::kUInt8).to(device, torch::kLong);
     std::vector<torch::Tensor> attention;
     model.ForwardWithAttention(input, &attention);
     std::vector<torch::Tensor> selected;
@@ -96,7 +97,7 @@ absl::Status DumpAttention(LanguageModel& model, std::string_view tokens,
     for (int64_t layer : layers) {
       selected.push_back(attention.at(layer)[0].index_select(0, head_index));
     }
-    const torch::Tensor record = torch::stack(selected).to(torch::kFloat).contiguous();
+    const torch::Tensor record = torch::stack(selected).to(torch::kCPU, torch::kFloat).contiguous();
     attention.clear();
     if (!torch::isfinite(record).all().item<bool>()) {
       return absl::FailedPreconditionError(

@@ -8,6 +8,7 @@
 #include "lib/io/atomic_file.h"
 #include "lib/model/attention_dump.h"
 #include "lib/model/checkpoint.h"
+#include "lib/runtime/device.h"
 #include "lib/runtime/option_checks.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/progress.h"
@@ -49,9 +50,12 @@ absl::Status RunDumpAttention(const DumpAttentionOptions& options) {
                                 runtime::CheckInteger("offset", options.offset, 0)}) {
     if (!s.ok()) return s;
   }
+  absl::StatusOr<torch::Device> device = runtime::ParseDevice(options.device);
+  if (!device.ok()) return device.status();
   absl::StatusOr<LoadedCheckpoint> checkpoint = LoadCheckpoint(options.checkpoint);
   if (!checkpoint.ok()) return runtime::InputError(checkpoint.status());
   LanguageModel& model = *checkpoint->model;
+  model.to(*device);
   AttentionDumpOptions dump;
   dump.num_seqs = options.num_seqs;
   dump.offset = options.offset;

@@ -20,6 +20,7 @@ struct DumpAttentionOptions {
   int64_t seq_len = 0;
   int64_t offset = 0;
   std::string layers, heads;  // comma-separated indices to keep, in order; "" = all
+  std::string device = "cpu";  // cpu or cuda (lib/runtime/device.h)
 };
 
 // Loads the checkpoint, resolves the window length (a dense model asked for longer

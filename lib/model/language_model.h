@@ -47,6 +47,12 @@ class LanguageModel : public torch::nn::Module {
   // checkpoint writes the source's data under both names and checks they agree on load.
   virtual std::map<std::string, std::string> TiedWeights() const { return {}; }
 
+  // Where the weights are (after to()): the device inputs must be on.
+  torch::Device Device() const {
+    const std::vector<torch::Tensor> p = parameters();
+    return p.empty() ? torch::Device(torch::kCPU) : p.front().device();
+  }
+
   // Longest sequence the positional table supports.
   virtual int64_t MaxSeqLen() const = 0;
   virtual int64_t NumLayers() const = 0;

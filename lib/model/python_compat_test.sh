@@ -11,8 +11,7 @@ if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
   echo "python_compat_test: $PYTHON cannot import torch; run scripts/setup.sh (installs python3-torch)" >&2
   exit 1
 fi
-out="$TEST_TMPDIR/compat"
-mkdir -p "$out"
-"$fixture" write "$out"
-"$PYTHON" "$check" "$out"
-"$fixture" verify "$out"
+source tools/test_lib.sh
+"$fixture" write "$W"
+"$PYTHON" "$check" "$W"
+"$fixture" verify "$W"

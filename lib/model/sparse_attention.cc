@@ -190,6 +190,10 @@ class SparseAttentionFunction : public torch::autograd::Function<SparseAttention
 torch::Tensor KernelAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const std::vector<AttentionPattern>& head_patterns,
                               const SparseAttentionOptions& options, torch::Tensor* probs) {
+  // The kernel reads q, k, v through host pointers (Eigen blocks): device memory must
+  // never be read as host memory.
+  TORCH_CHECK(q.is_cpu() && k.is_cpu() && v.is_cpu(), "sparse attention: the kernel computes on the CPU only, and q, k, v ",
+              "are on ", q.device(), "; use `attention`=masked on a GPU (docs/design.md, \"What a CUDA build lacks\")");
   // Half-precision inputs (autocast) are computed in float and returned in their type.
   const bool native = q.scalar_type() == torch::kFloat || q.scalar_type() == torch::kDouble;
   const auto as_computed = [&](const torch::Tensor& x) { return native ? x : x.to(torch::kFloat); };

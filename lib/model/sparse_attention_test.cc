@@ -235,5 +235,19 @@ TEST(SparseAttention, RejectsBadShapes) {
   EXPECT_THROW(SparseAttention(x[0], x[0], x[0], {kFourHeads[0], kFourHeads[0]}, {}), c10::Error);
 }
 
+// The kernel reads host memory: a tensor elsewhere (here on the meta device, which holds no
+// data and needs no GPU) is refused before any pointer is read, with the way out.
+TEST(KernelAttention, RefusesTensorsThatAreNotOnTheCpu) {
+  const auto x = torch::empty({1, 2, 5, 4}, torch::Device(torch::kMeta));
+  try {
+    SparseAttention(x, x, x, {kFourHeads[0], kFourHeads[1]}, {});
+    ADD_FAILURE() << "a meta tensor went into the CPU kernel";
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    EXPECT_NE(what.find("the kernel computes on the CPU only, and q, k, v are on meta; use `attention`=masked"),
+              std::string::npos) << what;
+  }
+}
+
 }  // namespace
 }  // namespace attn::model

@@ -16,6 +16,7 @@
 #include "lib/io/npy.h"
 #include "lib/model/head_patterns.h"
 #include "lib/model/pattern_file.h"
+#include "lib/runtime/option_names.h"
 #include "lib/runtime/progress.h"
 #include "lib/study/apportion.h"
 #include "lib/study/cluster_attention.h"
@@ -28,16 +29,18 @@ namespace {
 using nlohmann::json;
 
 absl::Status CheckOptions(const DerivePatternsOptions& o) {
-  if (o.clusters.empty()) return absl::InvalidArgumentError("clusters is required: the clusters CSV of the heads");
+  if (o.clusters.empty()) return absl::InvalidArgumentError(runtime::Opt("clusters") +
+                                                                   " is required: the clusters CSV of the heads");
   if (o.attention == "-" && o.clusters == "-") {
-    return absl::InvalidArgumentError("attention and clusters cannot both be stdin");
+    return absl::InvalidArgumentError(runtime::Opt("attention") + " and " + runtime::Opt("clusters") +
+                                      " cannot both be stdin");
   }
   if (!(o.coverage > 0 && o.coverage <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("coverage = ", o.coverage, " must be in (0, 1]"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("coverage"), "=", o.coverage, " must be in (0, 1]"));
   }
-  if (o.heads < 1) return absl::InvalidArgumentError(absl::StrCat("heads = ", o.heads, " must be >= 1"));
+  if (o.heads < 1) return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("heads"), "=", o.heads, " must be >= 1"));
   if (o.layers < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("layers = ", o.layers, " must be >= 1, or 0 for the stream's"));
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("layers"), "=", o.layers, " must be >= 1, or 0 for the stream's"));
   }
   return absl::OkStatus();
 }
@@ -108,7 +111,8 @@ absl::Status RunDerivePatterns(const DerivePatternsOptions& o) {
       for (const HeadId& h : members) clustered = std::max(clustered, h.layer + 1);
     }
     if (o.layers != clustered) {
-      return absl::InvalidArgumentError(absl::StrCat("layers = ", o.layers, " with per_layer: each layer's heads ",
+      return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("layers"), "=", o.layers, " with ", runtime::Opt("per_layer"),
+                                                     ": each layer's heads ",
                                                      "follow the same layer of the clustered model, which has ",
                                                      clustered, " (", clusters->source, ")"));
     }

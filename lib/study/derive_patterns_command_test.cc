@@ -317,25 +317,25 @@ TEST(RunDerivePatternsTest, BadOptionsAreInvalidArgument) {
   const std::string out = TempPath("bad.json");
   DerivePatternsOptions o = planted.Options(out);
   o.coverage = 0;
-  ExpectHas(code_and_message(o), "coverage = 0 must be in (0, 1]");
+  ExpectHas(code_and_message(o), "`coverage`=0 must be in (0, 1]");
   o.coverage = 1.5;
-  ExpectHas(code_and_message(o), "coverage = 1.5 must be in (0, 1]");
+  ExpectHas(code_and_message(o), "`coverage`=1.5 must be in (0, 1]");
   o = planted.Options(out);
   o.heads = 0;
-  ExpectHas(code_and_message(o), "heads = 0 must be >= 1");
+  ExpectHas(code_and_message(o), "`heads`=0 must be >= 1");
   o = planted.Options(out);
   o.layers = -1;
-  ExpectHas(code_and_message(o), "layers = -1");
+  ExpectHas(code_and_message(o), "`layers`=-1");
   o = planted.Options(out);
   o.clusters = "";
-  ExpectHas(code_and_message(o), "clusters is required");
+  ExpectHas(code_and_message(o), "`clusters` is required");
   o = planted.Options(out);
   o.attention = o.clusters = "-";
   ExpectHas(code_and_message(o), "cannot both be stdin");
   o = planted.Options(out);
   o.per_layer = true;
   o.layers = 3;
-  ExpectHas(code_and_message(o), "layers = 3 with per_layer");
+  ExpectHas(code_and_message(o), "`layers`=3 with `per_layer`");
 }
 
 TEST(RunDerivePatternsTest, BadInputsLeaveNoOutput) {

@@ -82,6 +82,12 @@ std::string IdentityMismatch(const std::string& path, const RunIdentity& saved, 
                         " model; resume it with the ", saved.model_kind,
                         " model's training tool, or start afresh with ", Opt("overwrite"));
   }
+  if (saved.device.type() != now.device.type()) {
+    return absl::StrCat(path, ": was written by a run on ", c10::DeviceTypeName(saved.device.type(), true),
+                        " and this run computes on ", c10::DeviceTypeName(now.device.type(), true),
+                        "; its random streams continue exactly only with ", Opt("device"), "=",
+                        c10::DeviceTypeName(saved.device.type(), true), ", or start afresh with ", Opt("overwrite"));
+  }
   if (saved.world_size != now.world_size) {
     return absl::StrCat(path, ": was written by a job of ", saved.world_size,
                         " rank(s) and this job has ", now.world_size,
@@ -100,6 +106,13 @@ std::string IdentityMismatch(const std::string& path, const RunIdentity& saved, 
 }
 
 }  // namespace
+
+RandomStates ThisProcessRandomStates(const torch::Device& device) {
+  RandomStates states;
+  states.cpu.push_back(at::detail::getDefaultCPUGenerator().get_state());
+  if (device.is_cuda()) states.cuda.push_back(at::globalContext().defaultGenerator(device).get_state());
+  return states;
+}
 
 std::string DescribeDifferences(const std::map<std::string, std::string>& saved,
                                 const std::map<std::string, std::string>& now) {
@@ -122,7 +135,7 @@ absl::Status SaveResumeState(const std::string& path, const RunIdentity& identit
                              const RunPosition& position, model::LanguageModel& model,
                              torch::optim::AdamW& optimizer,
                              const std::vector<torch::Tensor>& best_weights,
-                             const std::vector<torch::Tensor>& random_states) {
+                             const RandomStates& random_states) {
   std::ostringstream bytes;
   try {
     torch::serialize::OutputArchive archive;
@@ -138,7 +151,11 @@ absl::Status SaveResumeState(const std::string& path, const RunIdentity& identit
     torch::serialize::OutputArchive optimizer_archive;
     optimizer.save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
-    archive.write("random_states", TensorList(random_states));
+    archive.write("random_states", TensorList(random_states.cpu));
+    if (!identity.device.is_cpu()) {
+      archive.write("device", c10::IValue(c10::DeviceTypeName(identity.device.type(), true)));
+      archive.write("cuda_random_states", TensorList(random_states.cuda));
+    }
     RunPosition p = position;
     for (const auto& [key, field] : IntFields(p)) archive.write(key, c10::IValue(*field));
     for (const auto& [key, field] : RealFields(p)) archive.write(key, c10::IValue(*field));
@@ -184,6 +201,7 @@ absl::Status LoadResumeState(const std::string& path, const RunIdentity& identit
     saved.model_config = FromStringDict(Field(archive, "model_config"));
     saved.recipe = FromStringDict(Field(archive, "recipe"));
     saved.world_size = static_cast<int>(Field(archive, "world_size").toInt());
+    if (archive.try_read("device", value)) saved.device = torch::Device(value.toStringRef());
     if (std::string mismatch = IdentityMismatch(path, saved, identity); !mismatch.empty()) {
       return absl::FailedPreconditionError(mismatch);
     }
@@ -199,6 +217,10 @@ absl::Status LoadResumeState(const std::string& path, const RunIdentity& identit
     const std::vector<torch::Tensor> states = Field(archive, "random_states").toTensorVector();
     at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle, shared
     generator.set_state(states.at(rank));
+    if (identity.device.is_cuda()) {
+      at::Generator cuda = at::globalContext().defaultGenerator(identity.device);  // a handle, shared
+      cuda.set_state(Field(archive, "cuda_random_states").toTensorVector().at(rank));
+    }
     RunPosition p;
     for (const auto& [key, field] : IntFields(p)) *field = Field(archive, key).toInt();
     for (const auto& [key, field] : RealFields(p)) *field = Field(archive, key).toDouble();

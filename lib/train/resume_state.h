@@ -39,24 +39,36 @@ struct RunIdentity {
   std::map<std::string, std::string> model_config;  // LanguageModel::ConfigMetadata()
   std::map<std::string, std::string> recipe;        // TrainSpec::Recipe()
   int world_size = 1;  // each rank's data share and random stream depend on it
+  // Dropout on a GPU draws from the device's generator, not the CPU's: a run continues
+  // exactly only on the kind of device it started on.
+  torch::Device device = torch::kCPU;
 };
+
+// Every rank's random generator states, in rank order: the CPU generator's, and the CUDA
+// generator's when the run computes on a GPU (else empty).
+struct RandomStates {
+  std::vector<torch::Tensor> cpu, cuda;
+};
+
+// This process's generator states for a run on `device` (one entry in each used list).
+RandomStates ThisProcessRandomStates(const torch::Device& device);
 
 // "`max_steps` is 2000 in the saved run, 800 now; ..." for every key whose value differs
 // (names marked as options); "" when none does.
 std::string DescribeDifferences(const std::map<std::string, std::string>& saved,
                                 const std::map<std::string, std::string>& now);
 
-// Writes the state atomically. `random_states` holds every rank's CPU generator state,
-// in rank order.
+// Writes the state atomically. A run on a GPU also records its device and the CUDA
+// generator states (optional fields: a CPU run's state has neither).
 absl::Status SaveResumeState(const std::string& path, const RunIdentity& identity,
                              const RunPosition& position, model::LanguageModel& model,
                              torch::optim::AdamW& optimizer,
                              const std::vector<torch::Tensor>& best_weights,
-                             const std::vector<torch::Tensor>& random_states);
+                             const RandomStates& random_states);
 
 // Checks that the saved run is `identity` (else FailedPrecondition, one line naming what
 // differs), then restores the model's weights, the optimizer, this rank's random
-// generator, the best weights and the position. A missing file is NotFound; a corrupt,
+// generators (CPU, and CUDA on a GPU), the best weights and the position. A missing file is NotFound; a corrupt,
 // truncated, old or foreign one DataLoss.
 absl::Status LoadResumeState(const std::string& path, const RunIdentity& identity, int rank,
                              model::LanguageModel& model, torch::optim::AdamW& optimizer,

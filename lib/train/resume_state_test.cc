@@ -52,7 +52,7 @@ Saved SaveOne(const std::string& name) {
   saved.best = CopyWeights(model);
   for (auto& t : saved.best) t.add_(1);
   EXPECT_TRUE(SaveResumeState(saved.path, Identity(model), saved.position, model, *optimizer, saved.best,
-                              {at::detail::getDefaultCPUGenerator().get_state()})
+                              ThisProcessRandomStates(torch::kCPU))
                   .ok());
   saved.next_random = torch::rand({1}).item<double>();
   return saved;
@@ -84,6 +84,12 @@ TEST(ResumeState, RestoresWeightsPositionBestWeightsAndTheRandomStream) {
     EXPECT_TRUE(torch::equal(best[i], saved.best[i]));
   }
   EXPECT_EQ(torch::rand({1}).item<double>(), saved.next_random);
+  // A CPU run's state has no device fields: the format a CPU run writes is unchanged.
+  torch::serialize::InputArchive archive;
+  archive.load_from(saved.path);
+  c10::IValue value;
+  EXPECT_FALSE(archive.try_read("device", value));
+  EXPECT_FALSE(archive.try_read("cuda_random_states", value));
 }
 
 TEST(ResumeState, AnotherRunIsRefusedInOneLineSayingWhatDiffers) {
@@ -107,6 +113,16 @@ TEST(ResumeState, AnotherRunIsRefusedInOneLineSayingWhatDiffers) {
   changed.world_size = 2;
   s = load(changed, model);
   EXPECT_NE(s.message().find("was written by a job of 1 rank(s) and this job has 2"), std::string::npos) << s;
+
+  // A CPU run's random streams cannot continue on a GPU (dropout there draws from the CUDA
+  // generator); nothing here needs a GPU to say so.
+  changed = Identity(model);
+  changed.device = torch::Device(torch::kCUDA);
+  s = load(changed, model);
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(s.message().find("was written by a run on cpu and this run computes on cuda; its random streams "
+                             "continue exactly only with `device`=cpu"),
+            std::string::npos) << s;
 
   OtherKind other;
   auto other_optimizer = MakeAdamW(other, 1e-3, 0.1);

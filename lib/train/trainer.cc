@@ -82,7 +82,7 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainSpec&
   int64_t total_steps = spec.epochs * steps_per_epoch;
   if (spec.max_steps > 0) total_steps = std::min(total_steps, spec.max_steps);
   const LrSchedule schedule{spec.lr, spec.min_lr, spec.warmup_steps, total_steps};
-  const RunIdentity identity{model.Kind(), model.ConfigMetadata(), spec.Recipe(), ranks.world_size};
+  const RunIdentity identity{model.Kind(), model.ConfigMetadata(), spec.Recipe(), ranks.world_size, spec.device};
 
   model.to(spec.device);
   model.train();
@@ -109,11 +109,12 @@ absl::StatusOr<TrainSummary> Train(model::LanguageModel& model, const TrainSpec&
   // The checkpoint (when the weights improved), the log, then the resume state.
   auto save = [&](bool improved) -> absl::Status {
     pos.elapsed_s = elapsed();
-    std::vector<torch::Tensor> random_states = {at::detail::getDefaultCPUGenerator().get_state()};
-    if (ranks.world_size > 1) {
-      absl::StatusOr<std::vector<torch::Tensor>> all = hooks.gather_across_ranks(random_states[0]);
+    RandomStates random_states = ThisProcessRandomStates(spec.device);
+    for (std::vector<torch::Tensor>* states : {&random_states.cpu, &random_states.cuda}) {
+      if (ranks.world_size == 1 || states->empty()) continue;
+      absl::StatusOr<std::vector<torch::Tensor>> all = hooks.gather_across_ranks(states->front());
       if (!all.ok()) return all.status();
-      random_states = *std::move(all);
+      *states = *std::move(all);
     }
     if (!is_main) return absl::OkStatus();
     if (improved && hooks.save_checkpoint) {

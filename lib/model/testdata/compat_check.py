@@ -10,13 +10,14 @@ Usage: /usr/bin/python3 compat_check.py DIR"""
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'scripts'))
 import original_models  # noqa: E402
+import safetensors_io  # noqa: E402
 
 DTYPES = {'F32': torch.float32, 'I64': torch.int64}
 LOGIT_TOL = 1e-4
@@ -24,36 +25,19 @@ ATTENTION_TOL = 1e-5
 
 
 def read_safetensors(path):
-    """A minimal safetensors reader (the safetensors package is not available here)."""
-    with open(path, 'rb') as f:
-        data = f.read()
-    (n,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + n])
-    metadata = header.pop('__metadata__', {})
-    body = data[8 + n:]
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry['data_offsets']
-        buf = bytearray(body[begin:end])
-        t = torch.frombuffer(buf, dtype=DTYPES[entry['dtype']]) if buf else torch.empty(0, dtype=DTYPES[entry['dtype']])
-        tensors[name] = t.reshape(entry['shape']).clone()
-    return tensors, metadata
+    """The tensors of a safetensors file as torch tensors, and its metadata."""
+    tensors, metadata = safetensors_io.read(path)
+    return {name: (torch.frombuffer(bytearray(t.data), dtype=DTYPES[t.dtype]) if t.data
+                   else torch.empty(0, dtype=DTYPES[t.dtype])).reshape(t.shape).clone()
+            for name, t in tensors.items()}, metadata
 
 
 def write_safetensors(path, tensors, metadata):
-    """A minimal safetensors writer, in the given order (not sorted, unlike ours)."""
-    header = {'__metadata__': metadata}
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        blob = t.numpy().tobytes()
-        dtype = {torch.float32: 'F32', torch.int64: 'I64'}[t.dtype]
-        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    raw = json.dumps(header).encode()
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(raw)) + raw + b''.join(blobs))
+    """Torch tensors to a safetensors file, in the given order (not sorted, unlike ours)."""
+    dtypes = {v: k for k, v in DTYPES.items()}
+    safetensors_io.write(path, {name: safetensors_io.Tensor(dtypes[t.dtype], list(t.shape),
+                                                            t.detach().contiguous().numpy().tobytes())
+                                for name, t in tensors.items()}, metadata)
 
 
 def write_python_checkpoint(directory, name, model, metadata, seq_len, forward=None):
