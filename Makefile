@@ -54,7 +54,6 @@ enwik8: tools
 # configuration of `make enwik8`, into out/study-enwik8-$(PRESET)/.
 study_enwik8 = $(filter data/enwik8,$(CORPUS))
 study: tools
-	$(BAZEL) build //tools:evaluate //tools:describe //tools:derive_patterns
 	$(if $(study_enwik8),$(BIN)/enwik8_fetch --output=data/enwik8)
 	@$(MAKE) --no-print-directory -f scripts/study.mk \
 	    $(if $(study_enwik8),OUT=out/study-enwik8-$(PRESET) STUDY_MODEL="$(ENWIK8_$(PRESET))" NUM_SEQS=10)

@@ -10,7 +10,7 @@
 #   sparse_derived  the original sparse architecture with the derived patterns.
 # Then every model's test bpc (evaluate), parameters and attention work (describe), the
 # figures (each derived pattern beside its cluster's mean attention; validation bpc of all
-# models against the step) and one table (study_summary.sh) in summary.md. Run by the
+# models against the step; the dense heads' importance against their cluster) and one table (study_summary.sh) in summary.md. Run by the
 # Makefile (`make study`), which sets STUDY_MODEL for the corpus.
 
 study_here := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -93,5 +93,17 @@ $(FIG)/study_validation.png: $(foreach m,$(MODELS),$(OUT)/models/$(m).done) $(OU
 	gnuplot -e "logs='$(foreach m,$(MODELS),$(OUT)/logs/$(m).tsv)'; names='$(MODELS)'; baseline=$$baseline; \
 	    out='$(FIG)/study_validation'" $(study_here)/validation_curves.gp
 
+# What each of the dense model's heads is worth (head_importance on the validation split)
+# against the Ward cluster it fell into.
+$(OUT)/analysis/dense.importance.csv: $(OUT)/models/dense.done $(DATA).valid.u8
+	$(BIN)/head_importance --checkpoint=$(call ckpt,dense) --tokens=$(DATA).valid.u8 --output=$@
+
+$(FIG)/study_importance.png: $(OUT)/analysis/dense.importance.csv $(OUT)/analysis/dense.clusters.csv
+	@mkdir -p $(FIG)
+	@for ext in png svg; do \
+	  gnuplot -e "importance='$<'; clusters='$(word 2,$^)'; outfile='$(FIG)/study_importance.$$ext'; \
+	    title='Dense heads: importance by Ward cluster'" $(study_here)/importance.gp; \
+	done
+
 $(OUT)/summary.md: $(foreach m,$(MODELS),$(OUT)/metrics/$(m).test.tsv $(OUT)/models/$(m).txt) \
-    $(FIG)/study_patterns.png $(FIG)/study_validation.png $(PATTERNS)
+    $(FIG)/study_patterns.png $(FIG)/study_validation.png $(FIG)/study_importance.png $(PATTERNS)

@@ -81,7 +81,7 @@ assert m.shape == k.shape == (int(sys.argv[3]), 32, 32), (m.shape, k.shape)
 assert set(np.unique(k)) <= {0.0, 1.0}
 assert np.allclose(m.sum(axis=2), 1, atol=1e-4)' "$out/analysis/cluster_means.npy" "$out/analysis/cluster_masks.npy" "$k" ||
   fail "cluster means and masks"
-for fig in study_patterns study_validation; do
+for fig in study_patterns study_validation study_importance; do
   png=$out/figures/$fig.png
   [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$png is not a PNG"
   grep -q "<svg" "$out/figures/$fig.svg" || fail "$fig.svg is not an SVG"
@@ -91,6 +91,8 @@ for m in $models; do
 done
 grep -q "unigram entropy of the corpus" "$out/figures/study_validation.svg" || fail "no baseline in the validation plot"
 grep -q "cluster .* heads" "$out/figures/study_patterns.svg" || fail "the pattern figure names no cluster"
+[ "$(wc -l < "$out/analysis/dense.importance.csv")" -eq "$(wc -l < "$out/analysis/dense.clusters.csv")" ] ||
+  fail "dense.importance.csv has not one row per clustered head"
 
 # A finished study has nothing left to do; a changed coverage rederives the patterns and
 # retrains the two models that use them, and nothing else.
