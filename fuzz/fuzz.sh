@@ -57,8 +57,8 @@ build() {
   # The system headers outside /usr/include (LibTorch's API) come from the WORKSPACE's
   # new_local_repository rules.
   local repo includes=()
-  for repo in $(query "deps($rule)" | grep -o '^@[^/]*' | tr -d '@' | sort -u); do
-    includes+=("-I$(query --output=build "//external:$repo" | grep -o 'path = "[^"]*"' | cut -d'"' -f2)")
+  for repo in $(query "deps($rule)" | sed -n 's|^@\([^/]*\)//:headers$|\1|p' | sort -u); do
+    includes+=("-I$(query --output=build "//external:$repo" | sed -n 's|^ *path = "\(.*\)",$|\1|p')")
   done
   for src in $sources; do objs+=("$(compile "$src" "${includes[@]}")"); done
   mkdir -p "$out/bin"

@@ -15,6 +15,7 @@
 #include "lib/runtime/progress.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/precision.h"
+#include "lib/runtime/tool.h"
 
 namespace attn::eval {
 namespace {
@@ -70,7 +71,7 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
   absl::StatusOr<torch::Device> device = runtime::ParseDevice(o.device);
   if (!device.ok()) return device.status();
   absl::StatusOr<model::LoadedCheckpoint> checkpoint = model::LoadCheckpoint(o.checkpoint);
-  if (!checkpoint.ok()) return checkpoint.status();
+  if (!checkpoint.ok()) return runtime::InputError(checkpoint.status());
   absl::StatusOr<int64_t> context = Context(o, *checkpoint);
   if (!context.ok()) return context.status();
   if (o.stride > *context) {
@@ -78,7 +79,7 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
                                                    ": bytes between windows would not be scored"));
   }
   absl::StatusOr<data::ByteCorpus> corpus = data::ByteCorpus::Open(o.tokens);
-  if (!corpus.ok()) return corpus.status();
+  if (!corpus.ok()) return runtime::InputError(corpus.status());
   std::string_view tokens = corpus->bytes();
   if (o.max_bytes > 0 && static_cast<int64_t>(tokens.size()) > o.max_bytes) tokens = tokens.substr(0, o.max_bytes);
   if (tokens.size() < 2) {
