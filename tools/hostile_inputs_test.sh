@@ -275,11 +275,14 @@ for tool_args in "dump_attention $C $T --num_seqs=1 --seq_len=8" "describe $C" "
 done
 
 # A closed pipe downstream (15.7): every tool that writes to stdout exits 0 quietly, promptly.
+# dump_attention, generate and tokenize write far more than a pipe holds, so their reader
+# goes away while they write; the others may finish first, and then their run is a whole one.
+words_corpus "$D/words.txt" 100000 2
 big_prompt=$(head -c 200 "$D/tokens.u8")
-for tool_args in "dump_attention $C $T --num_seqs=50 --seq_len=8" "describe $C" \
+for tool_args in "dump_attention $C $T --num_seqs=400 --seq_len=8" "describe $C" \
                  "head_metrics --input=$D/attention.npy" "kmeans --input=$D/metrics.csv --k=2 --n_init=1" \
                  "ward --input=$D/metrics.csv --k=2" "silhouette --input=$D/clusters.csv" \
-                 "generate $C --max_bytes=100000" "tokenize --input=$D/tokens.u8 --format=ids" \
+                 "generate $C --max_bytes=100000" "tokenize --input=$D/words.txt --format=ids" \
                  "derive_patterns --attention=$D/attention.npy --clusters=$D/head_clusters.csv --heads=2" \
                  "import_checkpoint --input=$D/dense.pt --output=-"; do
   read -r -a a <<< "$tool_args"
