@@ -11,11 +11,11 @@ setup:
 build: setup
 	$(BAZEL) build //...
 
-# Only what the pipeline runs (the tests need not be built for it).
+# Every tool (the tests need not be built for them).
+TOOLS := tokenize enwik8_fetch train_dense train_sparse generate dump_attention head_metrics \
+    kmeans silhouette ward derive_patterns describe evaluate import_checkpoint head_importance
 tools: setup
-	$(BAZEL) build //tools:tokenize //tools:enwik8_fetch //tools:train_dense //tools:train_sparse \
-	    //tools:dump_attention //tools:head_metrics //tools:kmeans //tools:silhouette //tools:ward \
-	    //tools:generate
+	$(BAZEL) build $(addprefix //tools:,$(TOOLS))
 
 test: setup
 	@bash scripts/run_tests.sh

@@ -17,7 +17,10 @@ DEFINE_int64(layers, 0, "layers of the sparse model; 0: the attention stream's")
 int main(int argc, char** argv) {
   attn::tools::InitMain(&argc, &argv,
                         "derive_patterns --attention=dense.npy --clusters=clusters.csv --heads=8 "
-                        "--output=patterns.json [--coverage=0.9] [--per_layer] [--layers=N]");
+                        "--output=patterns.json [--coverage=0.9] [--per_layer] [--layers=N]\n"
+                        "Fits one sparse attention pattern to each cluster's mean attention; writes a pattern file.\n"
+                        "Example: derive_patterns --attention=dense.npy --clusters=clusters.csv --heads=8 "
+                        "--output=patterns.json");
   attn::study::DerivePatternsOptions o;
   o.attention = attn::runtime::ResolvePath(FLAGS_attention);
   o.clusters = attn::runtime::ResolvePath(FLAGS_clusters);

@@ -10,7 +10,9 @@ DEFINE_string(checkpoint, "", "model checkpoint (safetensors) from train_dense o
 DEFINE_string(output, "-", "where the description goes; '-' is stdout");
 
 int main(int argc, char** argv) {
-  attn::tools::InitTorchMain(&argc, &argv, "describe --checkpoint=MODEL.safetensors [--output=-]");
+  attn::tools::InitTorchMain(&argc, &argv, "describe --checkpoint=MODEL.safetensors [--output=-]\n"
+                             "Prints a checkpoint's kind, configuration, patterns, parameters and training state.\n"
+                             "Example: describe --checkpoint=out/demo/models/dense.safetensors");
   attn::model::DescribeOptions options;
   options.checkpoint = attn::runtime::ResolvePath(FLAGS_checkpoint);
   options.output = attn::runtime::ResolvePath(FLAGS_output);

@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
                              "evaluate --checkpoint=MODEL.safetensors --tokens=TEST.u8 [--context=N] [--stride=S] "
                              "[--precision=fp32|bf16] [--batch_size=8] [--max_bytes=N] [--output=result.tsv]\n"
                              "Bits per byte over the file: every byte after the first predicted once, with up to "
-                             "--context bytes of context.");
+                             "--context bytes of context.\n"
+                             "Example: evaluate --checkpoint=models/dense.safetensors --tokens=data/enwik8.test.u8 "
+                             "--context=1024 --stride=512");
   attn::eval::EvaluateOptions options;
   options.checkpoint = attn::runtime::ResolvePath(FLAGS_checkpoint);
   options.tokens = attn::runtime::ResolvePath(FLAGS_tokens);

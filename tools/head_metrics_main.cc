@@ -28,8 +28,8 @@ int main(int argc, char** argv) {
       &argc, &argv,
       "head_metrics [--input=-] [--output=-] [--threshold=1e-4] [--tokens=FILE [--offset=N]]\n"
       "             [--profiles=FILE] [--threads=N] | --list_metrics\n"
-      "Measures every attention head of a stream, e.g.\n"
-      "  dump_attention --checkpoint=m.safetensors --tokens=valid.u8 | "
+      "Measures every attention head of a stream.\n"
+      "Example: dump_attention --checkpoint=m.safetensors --tokens=valid.u8 | "
       "head_metrics --tokens=valid.u8 > metrics.csv");
   attn::analysis::HeadMetricsOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);

@@ -49,8 +49,17 @@ recipe="--train --valid --output --log --resume --overwrite --preset --d_model -
         --weight_decay --clip_norm --eval_every --eval_batches --patience --seed --precision --device
         --log_every --checkpoint_every --stop_after --rank --world_size --master_addr --master_port
         --dist_backend --dist_timeout_s --dropout --token_dropout"
-check train_dense "$recipe --attention_dropout --activation_dropout --stochastic_depth --gradient_checkpointing" torch
-check train_sparse "$recipe --mask_subset --head_patterns --attention" torch
+check train_dense "$recipe --patterns --attention_dropout --activation_dropout --stochastic_depth --gradient_checkpointing" torch
+check train_sparse "$recipe --mask_subset --head_patterns --attention --patterns --embedding_std" torch
+check head_metrics "--input --output --threshold --tokens --offset --profiles --list_metrics" plain
+check kmeans "--input --output --k --features --centroids --standardize --n_init --max_iter --tol --seed" plain
+check silhouette "--input --output --per_sample --k_min --k_max --algorithm --distance --features" plain
+check ward "--input --output --k --k_min --k_max --distance --centroids --features" plain
+check derive_patterns "--attention --clusters --heads --output --coverage --per_layer --layers" plain
+check describe "--checkpoint --output" torch
+check evaluate "--checkpoint --tokens --context --stride --precision --batch_size --max_bytes --output" torch
+check import_checkpoint "--input --output --kind --heads --seq_len" torch
+check head_importance "--checkpoint --tokens --output --seq_len --batches --batch_size" torch
 "$bin/train_sparse" --help | grep -q -- "--stochastic_depth" && fail "train_sparse offers --stochastic_depth"
 # -h after a bool flag is help; after a flag that takes a value it is that value.
 "$bin/train_dense" --resume -h | grep -q -- "--gradient_checkpointing" || fail "train_dense --resume -h is not help"

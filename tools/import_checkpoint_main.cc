@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   attn::tools::InitTorchMain(&argc, &argv,
                              "import_checkpoint --input=MODEL.pt --output=MODEL.safetensors [--kind=dense|sparse] "
                              "[--heads=N] [--seq_len=N]\n"
-                             "Converts a torch.save checkpoint of the original's dense or sparse model.");
+                             "Converts a torch.save checkpoint of the original's dense or sparse model.\n"
+                             "Example: import_checkpoint --input=dense_model.pt --output=models/dense.safetensors");
   attn::interop::ImportCheckpointOptions options;
   options.input = attn::runtime::ResolvePath(FLAGS_input);
   options.output = attn::runtime::ResolvePath(FLAGS_output);

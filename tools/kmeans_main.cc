@@ -21,7 +21,9 @@ DEFINE_string(centroids, "", "if set, write cluster,<features> centroids (origin
 
 int main(int argc, char** argv) {
   attn::tools::InitMain(&argc, &argv,
-                        "kmeans --k=4 [--features=...] [--centroids=FILE] < metrics.csv > clusters.csv");
+                        "kmeans --k=4 [--features=...] [--centroids=FILE] < metrics.csv > clusters.csv\n"
+                        "Clusters heads by k-means (k-means++ restarts, as scikit-learn).\n"
+                        "Example: kmeans --k=4 --centroids=centroids.csv < dense_metrics.csv > clusters.csv");
   attn::analysis::KMeansOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);
   o.output = attn::runtime::ResolvePath(FLAGS_output);

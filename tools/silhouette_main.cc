@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   attn::tools::InitMain(&argc, &argv,
                         "silhouette [--per_sample=FILE] < clusters.csv\n"
                         "silhouette --k_min=2 --k_max=8 [--algorithm=ward|kmeans] "
-                        "[--distance=euclidean|js] < metrics.csv");
+                        "[--distance=euclidean|js] < metrics.csv\n"
+                        "Mean silhouette of a clustering, or of Ward or k-means at every k of a sweep.\n"
+                        "Example: silhouette --k_min=2 --k_max=8 < dense_metrics.csv > silhouette.tsv");
   attn::analysis::SilhouetteOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);
   o.output = attn::runtime::ResolvePath(FLAGS_output);

@@ -20,7 +20,9 @@ DEFINE_string(centroids, "", "if set, write each cluster's mean, cluster,<featur
 int main(int argc, char** argv) {
   attn::tools::InitMain(&argc, &argv,
                         "ward [--k=best|N] [--k_min=2 --k_max=8] [--distance=euclidean|js] "
-                        "[--centroids=FILE] < metrics.csv > clusters.csv");
+                        "[--centroids=FILE] < metrics.csv > clusters.csv\n"
+                        "Clusters heads by Ward linkage, cut at k (default: the best mean silhouette).\n"
+                        "Example: ward --k=best < dense_metrics.csv > clusters.csv");
   attn::analysis::WardOptions o;
   o.input = attn::runtime::ResolvePath(FLAGS_input);
   o.output = attn::runtime::ResolvePath(FLAGS_output);

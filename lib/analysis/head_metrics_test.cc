@@ -127,7 +127,7 @@ std::vector<float> RandomAttention(int layers, int heads, int n, std::mt19937_64
   return a;
 }
 
-// DESIGN.md section 6 literally, in double, every entry visited.
+// docs/design.md section 8 literally, in double, every entry visited.
 MatrixMetrics BruteForce(const float* a, int n) {
   std::vector<double> r(a, a + n * n);
   for (int i = 0; i < n; ++i) {

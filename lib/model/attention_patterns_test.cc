@@ -24,7 +24,7 @@ std::vector<int64_t> AllowedKeys(P p, int64_t i, int64_t L) { return PatternAtLe
 int64_t AllowedPairCount(P p, int64_t L) { return PatternAtLength(Builtin(p), L).PairCount(); }
 std::vector<int64_t> GlobalAnchors(int64_t L) { return PatternAtLength(Builtin(P::kGlobal), L).anchor_columns(); }
 
-// An independent transcription of DESIGN.md section 4: paint each rule onto an L x L grid,
+// An independent transcription of docs/design.md section 6.1: paint each rule onto an L x L grid,
 // then cut it with causality.
 std::vector<std::vector<bool>> PaintedMask(P p, int64_t L) {
   std::vector<std::vector<bool>> m(L, std::vector<bool>(L, false));

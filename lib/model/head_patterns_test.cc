@@ -26,7 +26,7 @@ TEST(AssignHeadPatterns, DefaultTable) {
 }
 
 TEST(AssignHeadPatterns, MaskSubsetRoundRobin) {
-  // The DESIGN.md example: "03" with 8 heads gives {0:4, 3:4}.
+  // The docs/design.md example (section 6): "03" with 8 heads gives {0:4, 3:4}.
   EXPECT_EQ(Digits(*DefaultHeadPatternNames(8, "03")), (std::vector<int>{0, 0, 0, 0, 3, 3, 3, 3}));
   // Order of the digits does not matter: the table's order is kept.
   EXPECT_EQ(Digits(*DefaultHeadPatternNames(8, "30")), (std::vector<int>{0, 0, 0, 0, 3, 3, 3, 3}));

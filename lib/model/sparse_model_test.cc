@@ -62,7 +62,7 @@ TEST(SparseConfigTest, MetadataRecordsTheResolvedPatterns) {
   c.d_model = 32;
   c.mask_subset = "03";
   auto m = c.ToMetadata();
-  EXPECT_EQ(m.at("head_patterns"), "0,0,0,0,3,3,3,3");  // DESIGN.md: "03" with 8 heads gives {0:4, 3:4}
+  EXPECT_EQ(m.at("head_patterns"), "0,0,0,0,3,3,3,3");  // docs/design.md section 6: "03" with 8 heads gives {0:4, 3:4}
   EXPECT_EQ(m.at("mask_subset"), "03");
   absl::StatusOr<SparseConfig> back = SparseConfig::FromMetadata(m);
   ASSERT_TRUE(back.ok()) << back.status();

@@ -1,4 +1,4 @@
-"""A transcription of the Python original's two models (DESIGN.md section 4), written
+"""A transcription of the Python original's two models (docs/design.md section 5), written
 from the design's description in the original's own style (torch.nn modules, the same
 attribute names, hence the same state_dict keys). The C++ models must match it: the
 compatibility test loads C++ checkpoints into these modules with strict=True and compares
