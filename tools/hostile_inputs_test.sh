@@ -126,6 +126,7 @@ for ck in "${bad_checkpoints[@]}"; do
   p=$(checkpoint_path "$ck")
   check 1 dump_attention --checkpoint="$p" "$T" --num_seqs=1 --seq_len=8 --output="$O/a.npy"
   check 1 generate --checkpoint="$p" --prompt=the --max_bytes=4
+  check 1 head_importance --checkpoint="$p" "$T" --seq_len=8 --batches=1 --batch_size=1 --output="$O/h.csv"
   case $ck in huge_max_len|huge_layers|overflow_seq_len) continue ;; esac  # the same checks as their neighbours
   check 1 evaluate --checkpoint="$p" "$T" --max_bytes=64 --output="$O/e.tsv"
   check 1 describe --checkpoint="$p" --output="$O/d.txt"
@@ -136,6 +137,7 @@ for f in none.u8 empty folder; do
   check 1 dump_attention "$C" --tokens="$D/$f" --num_seqs=1 --seq_len=8 --output="$O/a.npy"
   check 1 evaluate "$C" --tokens="$D/$f" --output="$O/e.tsv"
   check 1 generate "$C" --prompt_file="$D/$f" --max_bytes=4
+  check 1 head_importance "$C" --tokens="$D/$f" --seq_len=8 --batches=1 --output="$O/h.csv"
 done
 # A token file too short for one batch is an option error (2), as train_tools_test has it.
 for f in none.u8 folder; do
@@ -185,7 +187,7 @@ check 1 evaluate "$C" "$T" --context=6000 --output="$O/e.tsv"
 
 # Bad flags: unknown, malformed, out of range, NaN and infinities (15.4).
 for tool in enwik8_fetch tokenize train_dense train_sparse dump_attention head_metrics kmeans silhouette ward \
-            generate describe derive_patterns import_checkpoint evaluate; do
+            generate describe derive_patterns import_checkpoint evaluate head_importance; do
   check 2 "$tool" --no_such_flag=1
 done
 check 2 kmeans --threads=many
@@ -244,6 +246,8 @@ check 1 import_checkpoint --input="$D/dense.pt" --output="$O/i.safetensors" --ki
 # output is not left behind when the main one fails (15.6), nor a log or state (--output=-).
 check 1 dump_attention "$C" "$T" --num_seqs=1 --seq_len=8 --output="$U/a.npy"
 check 1 evaluate "$C" "$T" --max_bytes=64 --output="$U/e.tsv"
+check 1 head_importance "$C" "$T" --seq_len=8 --batches=1 --batch_size=1 --output="$U/h.csv"
+check 2 head_importance "$C" "$T" --batch_size=0 --output="$O/h.csv"
 check 1 describe "$C" --output="$U/d.txt"
 check 1 head_metrics --input="$D/attention.npy" --output="$U/m.csv"
 check 1 kmeans --input="$D/metrics.csv" --k=2 --n_init=1 --output="$U/c.csv" --centroids="$O/centroids.csv"
@@ -264,7 +268,7 @@ check 2 generate "$C" --prompt=the --max_bytes=4 --prompt_file="$D/tokens.u8"
 for tool_args in "dump_attention $C $T --num_seqs=1 --seq_len=8" "describe $C" "head_metrics --input=$D/attention.npy" \
                  "kmeans --input=$D/metrics.csv --k=2 --n_init=1" "ward --input=$D/metrics.csv --k=2" \
                  "silhouette --input=$D/clusters.csv" "generate $C --prompt=the --max_bytes=4" \
-                 "tokenize --input=$D/tokens.u8 --format=ids"; do
+                 "head_importance $C $T --seq_len=8 --batches=1 --batch_size=1" "tokenize --input=$D/tokens.u8 --format=ids"; do
   read -r -a a <<< "$tool_args"
   cases=$((cases + 1))
   rm -rf "$O"; mkdir -p "$O"
@@ -284,7 +288,8 @@ for tool_args in "dump_attention $C $T --num_seqs=400 --seq_len=8" "describe $C"
                  "ward --input=$D/metrics.csv --k=2" "silhouette --input=$D/clusters.csv" \
                  "generate $C --max_bytes=100000" "tokenize --input=$D/words.txt --format=ids" \
                  "derive_patterns --attention=$D/attention.npy --clusters=$D/head_clusters.csv --heads=2" \
-                 "import_checkpoint --input=$D/dense.pt --output=-"; do
+                 "import_checkpoint --input=$D/dense.pt --output=-" \
+                 "head_importance $C $T --seq_len=8 --batches=1 --batch_size=1"; do
   read -r -a a <<< "$tool_args"
   [ "${a[0]}" = generate ] && a+=(--prompt="$big_prompt")
   cases=$((cases + 1))
