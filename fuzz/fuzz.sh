@@ -28,9 +28,11 @@ fi
 cxxflags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -I. -fsanitize=fuzzer-no-link,address,undefined
           -fno-sanitize-recover=all)
 
-# Compiles `src` into out/fuzz/obj unless its object is newer than every file it includes.
+# Compiles `src` (with the extra flags that follow it) into out/fuzz/obj unless its object
+# is newer than every file it includes.
 compile() {
   local src=$1 obj=$out/obj/${1%.cc}.o
+  shift
   local dep=${obj%.o}.d
   if [ -f "$obj" ] && [ -f "$dep" ]; then
     local stale=0 f
@@ -40,7 +42,7 @@ compile() {
     [ $stale -eq 0 ] && { echo "$obj"; return; }
   fi
   mkdir -p "$(dirname "$obj")"
-  clang++ "${cxxflags[@]}" -MMD -MF "$dep" -c "$src" -o "$obj" >&2
+  clang++ "${cxxflags[@]}" "$@" -MMD -MF "$dep" -c "$src" -o "$obj" >&2
   echo "$obj"
 }
 
@@ -52,7 +54,13 @@ build() {
   sources=$(query "kind('source file', deps($rule))" | grep '^//.*\.cc$' | grep -v '^//fuzz:regression_main.cc$' |
             sed -e 's|^//||' -e 's|:|/|')
   libs=$(query --output=build "deps($rule)" | grep -o '"-l[^"]*"\|"-pthread"' | tr -d '"' | awk '!seen[$0]++')
-  for src in $sources; do objs+=("$(compile "$src")"); done
+  # The system headers outside /usr/include (LibTorch's API) come from the WORKSPACE's
+  # new_local_repository rules.
+  local repo includes=()
+  for repo in $(query "deps($rule)" | sed -n 's|^@\([^/]*\)//:headers$|\1|p' | sort -u); do
+    includes+=("-I$(query --output=build "//external:$repo" | sed -n 's|^ *path = "\(.*\)",$|\1|p')")
+  done
+  for src in $sources; do objs+=("$(compile "$src" "${includes[@]}")"); done
   mkdir -p "$out/bin"
   # shellcheck disable=SC2086  # one word per library
   clang++ "${cxxflags[@]}" -fsanitize=fuzzer "${objs[@]}" $libs -o "$out/bin/$name"

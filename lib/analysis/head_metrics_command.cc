@@ -126,10 +126,14 @@ absl::Status RunHeadMetrics(const HeadMetricsOptions& options) {
   absl::StatusOr<std::vector<HeadMetrics>> heads = ComputeHeadMetrics(&reader, measure, &records);
   if (*file != stdin) std::fclose(*file);
   if (!heads.ok()) return heads.status();
+  if (absl::Status s = outputs->Commit({io::FormatTable(HeadMetricsTable(*heads, tokens != nullptr)),
+                                       measure.profiles ? io::FormatTable(ProfileTable(*heads)) : std::string()});
+      !s.ok()) {
+    return s;
+  }
+  // After the outputs are committed, so that a failed run's only line is its error.
   progress.Finish(absl::StrCat(records, " sequences, ", heads->size(), " heads"));
-  return outputs->Commit(
-      {io::FormatTable(HeadMetricsTable(*heads, tokens != nullptr)),
-       measure.profiles ? io::FormatTable(ProfileTable(*heads)) : std::string()});
+  return absl::OkStatus();
 }
 
 }  // namespace attn::analysis

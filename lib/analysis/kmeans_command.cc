@@ -26,13 +26,18 @@ absl::Status RunKMeans(const KMeansOptions& options) {
   if (!outputs.ok()) return outputs.status();
   absl::StatusOr<KMeansResult> r = KMeans(in->x, params);
   if (!r.ok()) return NameInput(in->table, r.status());
+  const Points centroids =
+      in->standardized ? in->scaler.InverseTransform(r->centroids) : r->centroids;
+  if (absl::Status s = outputs->Commit({WithClusterColumn(in->table, r->labels),
+                                        outputs->wanted(1) ? CentroidText(in->names, centroids) : ""});
+      !s.ok()) {
+    return s;
+  }
+  // After the outputs are committed, so that a failed run's only line is its error.
   std::fprintf(stderr, "kmeans: k=%d inertia %s iterations %d (best of %d restarts, seed %llu)\n",
                options.k, io::FormatDouble(r->inertia).c_str(), r->iterations, options.n_init,
                static_cast<unsigned long long>(options.seed));
-  const Points centroids =
-      in->standardized ? in->scaler.InverseTransform(r->centroids) : r->centroids;
-  return outputs->Commit({WithClusterColumn(in->table, r->labels),
-                          outputs->wanted(1) ? CentroidText(in->names, centroids) : ""});
+  return absl::OkStatus();
 }
 
 }  // namespace attn::analysis

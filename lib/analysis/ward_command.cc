@@ -36,6 +36,7 @@ absl::Status RunWard(const WardOptions& o) {
   }
   absl::StatusOr<std::vector<Merge>> merges = WardLinkage(in->x, o.threads, *in->dissimilarity);
   if (!merges.ok()) return NameInput(in->table, merges.status());
+  std::string report = absl::StrCat("ward: k=", k);
   if (k == 0) {
     absl::StatusOr<int> k_max = SweepKMax(o.k_min, o.k_max, n);
     if (!k_max.ok()) return NameInput(in->table, k_max.status());
@@ -46,15 +47,19 @@ absl::Status RunWard(const WardOptions& o) {
     k = BestK(*rows);
     std::string scores;
     for (const SweepRow& r : *rows) absl::StrAppend(&scores, " ", r.k, ":", absl::SixDigits(r.silhouette));
-    std::fprintf(stderr, "ward: k=%d, the best silhouette (%s) over k = %d..%d:%s\n", k,
-                 in->dissimilarity->name.c_str(), o.k_min, *k_max, scores.c_str());
-  } else {
-    std::fprintf(stderr, "ward: k=%d\n", k);
+    report = absl::StrCat("ward: k=", k, ", the best silhouette (", in->dissimilarity->name, ") over k = ", o.k_min,
+                          "..", *k_max, ":", scores);
   }
   const std::vector<int> labels = CutTree(*merges, n, k);
-  return outputs->Commit(
-      {WithClusterColumn(in->table, labels),
-       outputs->wanted(1) ? CentroidText(in->names, ClusterMeans(in->raw, labels, k)) : ""});
+  if (absl::Status s = outputs->Commit(
+          {WithClusterColumn(in->table, labels),
+           outputs->wanted(1) ? CentroidText(in->names, ClusterMeans(in->raw, labels, k)) : ""});
+      !s.ok()) {
+    return s;
+  }
+  // After the outputs are committed, so that a failed run's only line is its error.
+  std::fprintf(stderr, "%s\n", report.c_str());
+  return absl::OkStatus();
 }
 
 }  // namespace attn::analysis

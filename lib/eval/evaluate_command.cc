@@ -78,7 +78,7 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
   absl::StatusOr<torch::Device> device = runtime::ParseDevice(o.device);
   if (!device.ok()) return device.status();
   absl::StatusOr<model::LoadedCheckpoint> checkpoint = model::LoadCheckpoint(o.checkpoint);
-  if (!checkpoint.ok()) return checkpoint.status();
+  if (!checkpoint.ok()) return runtime::InputError(checkpoint.status());
   absl::StatusOr<int64_t> context = Context(o, *checkpoint);
   if (!context.ok()) return context.status();
   if (o.stride > *context) {
@@ -86,7 +86,7 @@ absl::Status RunEvaluate(const EvaluateOptions& o) {
                                                    ": bytes between windows would not be scored"));
   }
   absl::StatusOr<data::ByteCorpus> corpus = data::ByteCorpus::Open(o.tokens);
-  if (!corpus.ok()) return corpus.status();
+  if (!corpus.ok()) return runtime::InputError(corpus.status());
   std::string_view tokens = corpus->bytes();
   if (o.max_bytes > 0 && static_cast<int64_t>(tokens.size()) > o.max_bytes) tokens = tokens.substr(0, o.max_bytes);
   if (tokens.size() < 2) {

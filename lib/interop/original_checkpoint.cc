@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/interop/torch_save_reader.h"
+#include "lib/io/printable.h"
 #include "lib/model/checkpoint.h"
 #include "nlohmann/json.hpp"
 
@@ -15,8 +16,9 @@ namespace {
 
 using Dict = c10::Dict<c10::IValue, c10::IValue>;
 
+// `what` often quotes the file's own strings (tensor and config names): kept on one line.
 absl::Status Unfit(const std::string& source, const std::string& what) {
-  return absl::FailedPreconditionError(absl::StrCat(source, ": ", what));
+  return absl::FailedPreconditionError(absl::StrCat(source, ": ", io::OneLine(what)));
 }
 
 // "a, b, c, d, e and 3 more".
@@ -190,7 +192,8 @@ absl::StatusOr<ImportedCheckpoint> ImportOriginalCheckpoint(std::string_view byt
     if (!located.ok()) return located.status();
     absl::StatusOr<OriginalModel> original = MakeOriginalModel(located->state, located->config, options);
     if (!original.ok()) {
-      return absl::Status(original.status().code(), absl::StrCat(source, ": ", original.status().message()));
+      return absl::Status(original.status().code(),
+                          absl::StrCat(source, ": ", io::OneLine(original.status().message())));
     }
     if (absl::Status s = CopyState(located->state, *original->model, source, &out.notes); !s.ok()) return s;
     out.model = original->model;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/io/printable.h"
 
 namespace attn::interop {
 namespace {
@@ -268,8 +269,9 @@ class Scanner {
         "only tensors, dicts, lists, tuples, strings and numbers can be read: save model.state_dict(), not the model";
     if (*name == "_rebuild_parameter") hint = "it holds nn.Parameter objects; save model.state_dict() instead";
     if (module->substr(0, 9) == "__torch__") hint = "a TorchScript object; save model.state_dict() with torch.save";
-    return Error(at, absl::StrCat("refers to the Python object ", std::string(*module), ".", std::string(*name), ", which LibTorch cannot build (",
-                                  hint, ")"));
+    // The names are the file's bytes: made printable, so a hostile one cannot break the line.
+    return Error(at, absl::StrCat("refers to the Python object ", io::Printable(std::string(*module)), ".",
+                                  io::Printable(std::string(*name)), ", which LibTorch cannot build (", hint, ")"));
   }
 
   absl::Status Reduce(size_t at) {

@@ -145,6 +145,14 @@ TEST(PickleRewriteTest, RefusesWhatItCannotVouchFor) {
   EXPECT_TRUE(Contains(ErrorOf(Bytes("\x80\x02(K\x01s.")), "needs 2 values"));
 }
 
+// A GLOBAL's names are the file's bytes (the fuzz finding found_global_name_with_line_break):
+// the error quotes them escaped, on one line.
+TEST(PickleRewriteTest, QuotesHostileGlobalNamesOnOneLine) {
+  const std::string error = ErrorOf(Bytes("\x80\x02" "cmod\rule\x93\nna\x01me\n."));
+  EXPECT_TRUE(Contains(error, "mod\\rule\\x93.na\\x01me")) << error;
+  EXPECT_EQ(error.find_first_of("\r\n"), std::string::npos) << error;
+}
+
 TEST(PickleRewriteTest, RefusesDeepNesting) {
   auto nested = [](int depth) {
     return std::string("\x80\x02", 2) + std::string(depth, ']') + std::string(depth - 1, 'a') + ".";

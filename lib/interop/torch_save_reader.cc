@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/interop/pickle_rewrite.h"
+#include "lib/io/printable.h"
 #include "c10/core/CPUAllocator.h"
 #include "torch/csrc/jit/serialization/unpickler.h"
 
@@ -21,8 +22,9 @@ namespace {
 constexpr std::string_view kLegacyMagic("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e", 15);
 constexpr int64_t kLegacyProtocolVersion = 1001;
 
+// `what` often quotes the file's own strings (storage keys, record names): kept on one line.
 absl::Status Corrupt(const std::string& source, const std::string& what) {
-  return absl::DataLossError(absl::StrCat(source, ": ", what));
+  return absl::DataLossError(absl::StrCat(source, ": ", io::OneLine(what)));
 }
 
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }

@@ -14,6 +14,11 @@ namespace attn::io {
 // hostile file cannot split an error over lines or make it megabytes long.
 std::string Printable(absl::string_view text, size_t max_bytes = 64);
 
+// A message built from an input's strings as one line: only its control bytes (line
+// breaks, tabs, DEL) escaped, so that its quotes and UTF-8 stay readable, and cut after
+// `max_bytes` with "..." appended.
+std::string OneLine(absl::string_view text, size_t max_bytes = 900);
+
 }  // namespace attn::io
 
 #endif  // ATTN_LIB_IO_PRINTABLE_H_

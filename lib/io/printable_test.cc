@@ -18,6 +18,12 @@ TEST(Printable, EscapesWhatWouldBreakTheLine) {
   EXPECT_EQ(Printable("it's \"x\" \\"), "it\\'s \\\"x\\\" \\\\");
 }
 
+TEST(OneLine, EscapesOnlyControlBytes) {
+  EXPECT_EQ(OneLine("storage \"k\" \xc3\xa9"), "storage \"k\" \xc3\xa9");
+  EXPECT_EQ(OneLine(std::string("storage \n\0\0\r0\t\x7f", 15)), "storage \\n\\x00\\x00\\r0\\t\\x7f");
+  EXPECT_EQ(OneLine("abcdef", 3), "abc...");
+}
+
 TEST(Printable, CutsLongTextAfterMaxBytes) {
   EXPECT_EQ(Printable(std::string(1000, 'x'), 5), "xxxxx...");
   EXPECT_EQ(Printable("abcde", 5), "abcde");

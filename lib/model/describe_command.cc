@@ -11,6 +11,7 @@
 #include "lib/model/checkpoint.h"
 #include "lib/model/config_metadata.h"
 #include "lib/runtime/option_names.h"
+#include "lib/runtime/tool.h"
 
 namespace attn::model {
 namespace {
@@ -103,7 +104,7 @@ absl::StatusOr<std::string> DescribeCheckpoint(const std::string& path) {
 absl::Status RunDescribe(const DescribeOptions& options) {
   if (options.checkpoint.empty()) return absl::InvalidArgumentError(runtime::Opt("checkpoint") + " is required");
   absl::StatusOr<std::string> text = DescribeCheckpoint(options.checkpoint);
-  if (!text.ok()) return text.status();
+  if (!text.ok()) return runtime::InputError(text.status());
   absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(options.output);
   if (!out.ok()) return out.status();
   if (absl::Status s = out->Write(*text); !s.ok()) return s;

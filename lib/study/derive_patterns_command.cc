@@ -99,6 +99,9 @@ std::vector<float> PatternMasks(const std::vector<absl::StatusOr<PatternFit>>& f
 
 absl::Status RunDerivePatterns(const DerivePatternsOptions& o) {
   if (absl::Status s = CheckOptions(o); !s.ok()) return s;
+  // Opened first, so that an unwritable output fails before the long read.
+  absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(o.output);
+  if (!out.ok()) return out.status();
   absl::StatusOr<io::Table> table = io::ReadTable(o.clusters);
   if (!table.ok()) return table.status();
   absl::StatusOr<HeadClusters> clusters = ParseHeadClusters(*table);
@@ -121,7 +124,6 @@ absl::Status RunDerivePatterns(const DerivePatternsOptions& o) {
   absl::StatusOr<ClusterAttention> attention = ReadAttention(o, *clusters, &progress);
   if (!attention.ok()) return attention.status();
   const int64_t layers = o.layers > 0 ? o.layers : attention->layers;
-  progress.Finish(absl::StrCat(attention->sequences, " sequences of ", attention->seq_len));
   const size_t k = clusters->labels.size();
   const int64_t n = attention->seq_len;
 
@@ -227,13 +229,13 @@ absl::Status RunDerivePatterns(const DerivePatternsOptions& o) {
   if (!o.masks.empty()) {
     if (absl::Status s = write_array(o.masks, PatternMasks(fits, n)); !s.ok()) return s;
   }
-  absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(o.output);
-  if (!out.ok()) return out.status();
   if (absl::Status s = out->Write(model::PatternFileText(*patterns, extra) + "\n"); !s.ok()) return s;
   for (io::AtomicFile& array : arrays) {
     if (absl::Status s = array.Commit(); !s.ok()) return s;
   }
   if (absl::Status s = out->Commit(); !s.ok()) return s;
+  // After the output is committed, so that a failed run's only line is its error.
+  progress.Finish(absl::StrCat(attention->sequences, " sequences of ", attention->seq_len));
 
   std::fprintf(stderr, "derive_patterns: %lld heads (%lld layers x %lld) in %zu clusters, %lld sequences of %lld, "
                "coverage target %g\n%s",

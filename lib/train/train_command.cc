@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/dist/communicator.h"
+#include "lib/io/atomic_file.h"
 #include "lib/model/checkpoint.h"
 #include "lib/runtime/option_names.h"
 #include "lib/runtime/tool.h"
@@ -65,6 +66,12 @@ absl::Status RunJob(const TrainOptions& options, const RunFiles& files) {
     return absl::AlreadyExistsError(absl::StrCat(
         spec.output, ": a run is already there (its checkpoint or resume state ", spec.StatePath(),
         "); continue it with ", runtime::Opt("resume"), ", or replace it with ", runtime::Opt("overwrite")));
+  }
+  // An unwritable checkpoint, state or log fails now, not after the training (a probe's
+  // temporary file goes with it).
+  for (const std::string& path : {spec.output, spec.StatePath(), spec.LogPath()}) {
+    if (path.empty()) continue;
+    if (absl::StatusOr<io::AtomicFile> probe = io::AtomicFile::Open(path); !probe.ok()) return probe.status();
   }
   absl::StatusOr<std::unique_ptr<dist::Communicator>> comm = dist::Communicator::Connect(options.dist);
   if (!comm.ok()) return comm.status();
