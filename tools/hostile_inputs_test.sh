@@ -11,9 +11,8 @@ set -uo pipefail
 bin="${1:-$(dirname "$0")}"
 [ -x "$bin/describe" ] || bin="${RUNFILES_DIR:-$0.runfiles}/attn/tools"
 bin=$(cd "$bin" && pwd)
-W=$(mktemp -d "${TEST_TMPDIR:-/tmp}/hostile.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 source "${TEST_SRCDIR:-$(dirname "$0")/..}/attn/tools/test_lib.sh" 2>/dev/null || source "$(dirname "$0")/test_lib.sh"
+trap 'rm -rf "$W"' EXIT
 D=$W/in   # inputs, never written by a case
 O=$W/run  # each case's output folder and current folder, emptied before it
 mkdir -p "$D" "$O"
