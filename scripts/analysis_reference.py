@@ -1,7 +1,7 @@
 """Reference numbers for lib/analysis tests, from scikit-learn and SciPy (Debian's
 python3-sklearn, python3-scipy). Only for regenerating pinned values; no test runs it.
 
-  /usr/bin/python3 scripts/analysis_reference.py ../shared/seed/head_metrics.csv
+  /usr/bin/python3 scripts/analysis_reference.py testdata/analysis/seed_head_metrics.csv
 """
 import sys
 

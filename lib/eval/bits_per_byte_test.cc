@@ -4,19 +4,12 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "lib/eval/random_tokens_for_test.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/sparse_model.h"
 
 namespace attn::eval {
 namespace {
-
-std::string RandomBytes(int64_t n, uint64_t seed) {
-  torch::manual_seed(seed);
-  const torch::Tensor t = torch::randint(0, 256, {n}, torch::kLong);
-  std::string out(n, '\0');
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<char>(t[i].item<int64_t>());
-  return out;
-}
 
 std::shared_ptr<model::LanguageModel> SmallDense() {
   torch::manual_seed(3);

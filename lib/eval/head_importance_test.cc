@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/eval/random_tokens_for_test.h"
 #include "lib/model/dense_model.h"
 #include "lib/model/pattern_file.h"
 #include "lib/model/pattern_support_for_test.h"
@@ -55,14 +56,6 @@ torch::Tensor Parameter(model::LanguageModel& m, const Case& c, int64_t layer, c
   std::string prefix = c.prefix;
   prefix.replace(prefix.find("%d"), 2, std::to_string(layer));
   return m.named_parameters()[prefix + name];
-}
-
-std::string RandomBytes(int64_t n, uint64_t seed) {
-  torch::manual_seed(seed);
-  const torch::Tensor t = torch::randint(0, 256, {n}, torch::kLong);
-  std::string out(n, '\0');
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<char>(t[i].item<int64_t>());
-  return out;
 }
 
 ImportanceOptions Options(int64_t seq_len, int64_t batch_size = 2, int64_t batches = 0) {
