@@ -1,35 +1,17 @@
 #include "lib/data/tokenize_command.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/io/atomic_file.h"
+#include "lib/io/temp_dir_for_test.h"
 
 namespace attn::data {
 namespace {
-
-std::string NewDir() {
-  std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/tokXXXXXX";
-  return mkdtemp(dir.data());
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 std::string Read(const std::string& path) {
   absl::StatusOr<std::string> data = io::ReadFile(path);
@@ -54,14 +36,14 @@ std::string Captured(FILE* f) {
 }
 
 TEST(RunTokenize, DefaultSplitWritesExactSizesThatConcatenateToTheInput) {
-  const std::string dir = NewDir();
+  const std::string dir = io::NewTempDir();
   const std::string bytes = Corpus();
   ASSERT_TRUE(io::WriteFileAtomically(dir + "/corpus", bytes).ok());
   TokenizeOptions options;
   options.input = dir + "/corpus";
   options.output_prefix = dir + "/out";
   ASSERT_TRUE(RunTokenize(options).ok());
-  EXPECT_EQ(ListDir(dir),
+  EXPECT_EQ(io::ListDir(dir),
             (std::vector<std::string>{"corpus", "out.test.u8", "out.train.u8", "out.valid.u8"}));
   // floor(0.05 * 1000) = 50 each, train 900.
   EXPECT_EQ(Read(dir + "/out.train.u8"), bytes.substr(0, 900));
@@ -70,7 +52,7 @@ TEST(RunTokenize, DefaultSplitWritesExactSizesThatConcatenateToTheInput) {
 }
 
 TEST(RunTokenize, FractionAndCountSplitsAndIdsFiles) {
-  const std::string dir = NewDir();
+  const std::string dir = io::NewTempDir();
   const std::string bytes = Corpus();
   ASSERT_TRUE(io::WriteFileAtomically(dir + "/corpus", bytes).ok());
   TokenizeOptions options;
@@ -87,12 +69,12 @@ TEST(RunTokenize, FractionAndCountSplitsAndIdsFiles) {
   ASSERT_TRUE(RunTokenize(options).ok());
   const int last = static_cast<unsigned char>(bytes[999]);
   EXPECT_EQ(Read(dir + "/b.test.ids"), std::to_string(last) + "\n");
-  EXPECT_EQ(ListDir(dir), (std::vector<std::string>{"a.train.u8", "a.valid.u8", "b.test.ids",
+  EXPECT_EQ(io::ListDir(dir), (std::vector<std::string>{"a.train.u8", "a.valid.u8", "b.test.ids",
                                                     "b.train.ids", "b.valid.ids", "corpus"}));
 }
 
 TEST(RunTokenize, StatsPrintsOneRowPerSplitAndAll) {
-  const std::string dir = NewDir();
+  const std::string dir = io::NewTempDir();
   // train "aabb" (1 bit), valid "cccc" (0 bits); all: p = 1/4,1/4,1/2 -> 1.5 bits.
   ASSERT_TRUE(io::WriteFileAtomically(dir + "/corpus", "aabbcccc").ok());
   TokenizeOptions options;
@@ -108,11 +90,11 @@ TEST(RunTokenize, StatsPrintsOneRowPerSplitAndAll) {
             "valid\t4\t1\t0.000000\n"
             "all\t8\t3\t1.500000\n");
   std::fclose(out);
-  EXPECT_EQ(ListDir(dir), std::vector<std::string>{"corpus"}) << "--stats alone writes no files";
+  EXPECT_EQ(io::ListDir(dir), std::vector<std::string>{"corpus"}) << "--stats alone writes no files";
 }
 
 TEST(RunTokenize, BadInputsFailBeforeWritingAnything) {
-  const std::string dir = NewDir();
+  const std::string dir = io::NewTempDir();
   ASSERT_TRUE(io::WriteFileAtomically(dir + "/corpus", Corpus()).ok());
   ASSERT_TRUE(io::WriteFileAtomically(dir + "/empty", "").ok());
   ASSERT_TRUE(io::WriteFileAtomically(dir + "/tiny", "0123456789").ok());
@@ -149,7 +131,7 @@ TEST(RunTokenize, BadInputsFailBeforeWritingAnything) {
     EXPECT_EQ(status.code(), c.code) << c.input << " " << c.splits << ": " << status;
     EXPECT_NE(status.message().find(c.message), std::string::npos)
         << status << " wanted " << c.message;
-    EXPECT_EQ(ListDir(dir), (std::vector<std::string>{"corpus", "empty", "tiny"}));
+    EXPECT_EQ(io::ListDir(dir), (std::vector<std::string>{"corpus", "empty", "tiny"}));
   }
 }
 

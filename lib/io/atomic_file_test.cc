@@ -1,6 +1,5 @@
 #include "lib/io/atomic_file.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,28 +10,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/io/temp_dir_for_test.h"
 
 namespace attn::io {
 namespace {
 
-std::string TempDir() {
-  std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/atomicXXXXXX";
-  return mkdtemp(dir.data());
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(d);
-  return names;
-}
-
 TEST(AtomicFile, CommitMakesTheFileAppearWhole) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir();
   const std::string path = dir + "/out.txt";
   absl::StatusOr<AtomicFile> file = AtomicFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
@@ -46,7 +30,7 @@ TEST(AtomicFile, CommitMakesTheFileAppearWhole) {
 }
 
 TEST(AtomicFile, AbandonedWriterLeavesNothing) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir();
   {
     absl::StatusOr<AtomicFile> file = AtomicFile::Open(dir + "/out.txt");
     ASSERT_TRUE(file.ok());
@@ -56,7 +40,7 @@ TEST(AtomicFile, AbandonedWriterLeavesNothing) {
 }
 
 TEST(AtomicFile, AbandonedRewriteKeepsTheOldFile) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir();
   const std::string path = dir + "/out.txt";
   ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
   {
@@ -77,7 +61,7 @@ TEST(AtomicFile, UnwritableDirectoryIsAClearError) {
 }
 
 TEST(AtomicFile, CreatesMissingParentFolders) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir();
   for (const std::string& path : {dir + "/a/b/c/out.txt", dir + "//a//d/out.txt", dir + "/a/b/c/again"}) {
     ASSERT_TRUE(WriteFileAtomically(path, "x").ok()) << path;
     EXPECT_EQ(*ReadFile(path), "x");
@@ -89,7 +73,7 @@ TEST(AtomicFile, CreatesMissingParentFolders) {
 }
 
 TEST(AtomicFile, ParentThatIsAFileIsAClearError) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir();
   ASSERT_TRUE(WriteFileAtomically(dir + "/models", "not a folder").ok());
   for (const std::string& path : {dir + "/models/dense.safetensors", dir + "/models/x/y.tsv"}) {
     absl::StatusOr<AtomicFile> file = AtomicFile::Open(path);
@@ -126,7 +110,7 @@ int KillChildMidWrite(const std::string& path, int sig) {
 
 TEST(AtomicFile, ASignalRemovesTheTemporaryFileAndStillEndsTheProcess) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
-    const std::string dir = TempDir();
+    const std::string dir = NewTempDir();
     const int status = KillChildMidWrite(dir + "/sub/out.npy", sig);
     ASSERT_TRUE(WIFSIGNALED(status)) << "signal " << sig << ": wait status " << status;
     EXPECT_EQ(WTERMSIG(status), sig);
@@ -135,7 +119,7 @@ TEST(AtomicFile, ASignalRemovesTheTemporaryFileAndStillEndsTheProcess) {
 }
 
 TEST(AtomicFile, AForkedChildsSignalLeavesTheParentsFileAlone) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir();
   absl::StatusOr<AtomicFile> file = AtomicFile::Open(dir + "/out.txt");
   ASSERT_TRUE(file.ok());
   const pid_t child = fork();
