@@ -12,6 +12,7 @@
 #include "lib/eval/head_importance.h"
 #include "lib/io/atomic_file.h"
 #include "lib/io/csv.h"
+#include "lib/model/analysis_window.h"
 #include "lib/model/checkpoint.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/option_checks.h"
@@ -21,32 +22,6 @@
 
 namespace attn::eval {
 namespace {
-
-// The window when a checkpoint records no training seq_len: the original's.
-constexpr int64_t kDefaultSeqLen = 1024;
-
-// The window length: the one asked for, else the trained one, checked against the model.
-absl::StatusOr<int64_t> WindowLength(const HeadImportanceOptions& o, const model::LoadedCheckpoint& checkpoint) {
-  using runtime::Opt;
-  const model::LanguageModel& m = *checkpoint.model;
-  const int64_t trained = checkpoint.training.seq_len;  // 0: not recorded
-  if (o.seq_len == 0) {
-    if (trained > 0) return trained;
-    const int64_t chosen = std::min(kDefaultSeqLen, m.MaxSeqLen());
-    runtime::Report(absl::StrCat(o.checkpoint, " records no training seq_len; windows of ", chosen, " bytes"));
-    return chosen;
-  }
-  if (o.seq_len > m.MaxSeqLen()) {
-    return absl::OutOfRangeError(absl::StrCat(o.checkpoint, ": ", Opt("seq_len"), "=", o.seq_len, " is beyond this ",
-                                              m.Kind(), " model's positional table (", m.MaxSeqLen(),
-                                              " positions); use at most ", m.MaxSeqLen()));
-  }
-  if (trained > 0 && o.seq_len > trained) {
-    runtime::Warn(absl::StrCat(Opt("seq_len"), "=", o.seq_len, " is longer than the ", trained, " bytes ", o.checkpoint,
-                               " was trained on; the model never learnt those positions"));
-  }
-  return o.seq_len;
-}
 
 std::string Csv(const ImportanceResult& result) {
   io::Table table;
@@ -84,8 +59,11 @@ absl::Status RunHeadImportance(const HeadImportanceOptions& o) {
   if (!device.ok()) return device.status();
   absl::StatusOr<model::LoadedCheckpoint> checkpoint = model::LoadCheckpoint(o.checkpoint);
   if (!checkpoint.ok()) return runtime::InputError(checkpoint.status());
-  absl::StatusOr<int64_t> seq_len = WindowLength(o, *checkpoint);
+  absl::StatusOr<int64_t> seq_len = model::AnalysisWindow(*checkpoint, o.seq_len, o.checkpoint);
   if (!seq_len.ok()) return seq_len.status();
+  if (o.seq_len == 0 && checkpoint->training.seq_len == 0) {
+    runtime::Report(absl::StrCat(o.checkpoint, " records no training seq_len; windows of ", *seq_len, " bytes"));
+  }
   absl::StatusOr<data::ByteCorpus> tokens = data::ByteCorpus::Open(o.tokens);
   if (!tokens.ok()) return runtime::InputError(tokens.status());
   absl::StatusOr<io::AtomicFile> out = io::AtomicFile::Open(o.output);

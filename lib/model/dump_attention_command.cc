@@ -1,11 +1,11 @@
 #include "lib/model/dump_attention_command.h"
 
-#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "lib/data/byte_corpus.h"
 #include "lib/io/atomic_file.h"
+#include "lib/model/analysis_window.h"
 #include "lib/model/attention_dump.h"
 #include "lib/model/checkpoint.h"
 #include "lib/runtime/device.h"
@@ -15,31 +15,6 @@
 #include "lib/runtime/tool.h"
 
 namespace attn::model {
-namespace {
-
-// When a checkpoint records no training window.
-constexpr int64_t kDefaultSeqLen = 1024;
-
-// The window length to dump: the one asked for, else the trained one, checked against the model.
-absl::StatusOr<int64_t> WindowLength(const DumpAttentionOptions& options, const LoadedCheckpoint& checkpoint) {
-  using runtime::Opt;
-  const int64_t trained = checkpoint.training.seq_len;  // 0: not recorded
-  const LanguageModel& model = *checkpoint.model;
-  if (options.seq_len == 0) return trained > 0 ? trained : std::min(kDefaultSeqLen, model.MaxSeqLen());
-  if (options.seq_len > model.MaxSeqLen()) {
-    return absl::OutOfRangeError(absl::StrCat(
-        options.checkpoint, ": ", Opt("seq_len"), "=", options.seq_len, " is beyond this ", model.Kind(),
-        " model's positional table (", model.MaxSeqLen(), " positions); use at most ", model.MaxSeqLen()));
-  }
-  if (trained > 0 && options.seq_len > trained) {
-    runtime::Warn(absl::StrCat(Opt("seq_len"), "=", options.seq_len, " is longer than the ", trained,
-                               " bytes ", options.checkpoint,
-                               " was trained on; its attention beyond them is untrained"));
-  }
-  return options.seq_len;
-}
-
-}  // namespace
 
 absl::Status RunDumpAttention(const DumpAttentionOptions& options) {
   using runtime::Opt;
@@ -59,7 +34,7 @@ absl::Status RunDumpAttention(const DumpAttentionOptions& options) {
   AttentionDumpOptions dump;
   dump.num_seqs = options.num_seqs;
   dump.offset = options.offset;
-  absl::StatusOr<int64_t> seq_len = WindowLength(options, *checkpoint);
+  absl::StatusOr<int64_t> seq_len = AnalysisWindow(*checkpoint, options.seq_len, options.checkpoint);
   if (!seq_len.ok()) return seq_len.status();
   dump.seq_len = *seq_len;
   absl::StatusOr<std::vector<int64_t>> layers = ParseIndexList(options.layers, model.NumLayers(), "layers");
