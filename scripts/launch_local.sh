@@ -51,20 +51,38 @@ trap 'on_signal TERM' TERM
 trap 'on_signal HUP' HUP
 
 status=0
-remaining=$world_size
-while [ "$remaining" -gt 0 ]; do
-  finished=""
-  wait -n -p finished
-  code=$?
-  [ -n "${finished:-}" ] || continue  # a signal interrupted the wait
-  remaining=$((remaining - 1))
-  if [ "$code" -ne 0 ] && [ "$status" -eq 0 ]; then
-    status=$code
+declare -A collected=()  # pid -> 1 once its exit status is in
+n_collected=0
+collect() {  # PID CODE
+  collected[$1]=1
+  n_collected=$((n_collected + 1))
+  if [ "$2" -ne 0 ] && [ "$status" -eq 0 ]; then
+    status=$2
     if [ "$stopping" -eq 0 ]; then
-      echo "launch_local: rank ${rank_of[$finished]} exited with status $code; stopping the other ranks" >&2
+      echo "launch_local: rank ${rank_of[$1]} exited with status $2; stopping the other ranks" >&2
       stopping=1
       signal_all TERM
     fi
   fi
+}
+while [ "$n_collected" -lt "$world_size" ]; do
+  finished=""
+  wait -n -p finished
+  code=$?
+  if [ -n "${finished:-}" ]; then
+    collect "$finished" "$code"
+    continue
+  fi
+  # A signal interrupted the wait. bash 5.2 may also reap a rank while the trap runs and then
+  # no longer report it to wait -n (the launcher spun forever): ask for such ranks by pid.
+  found=0
+  for pid in "${pids[@]}"; do
+    [ -z "${collected[$pid]:-}" ] || continue
+    kill -0 "$pid" 2>/dev/null && continue
+    wait "$pid"
+    collect "$pid" $?
+    found=1
+  done
+  [ "$found" -eq 1 ] || sleep 0.1
 done
 exit "$status"
