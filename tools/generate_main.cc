@@ -14,12 +14,16 @@ DEFINE_double(temperature, 1.0, "softmax temperature; 0 = always the most likely
 DEFINE_int64(top_k, 0, "sample from the k most likely bytes only (0 = all)");
 DEFINE_double(top_p, 1.0, "sample from the most likely bytes whose probability reaches p");
 DEFINE_uint64(seed, 42, "random seed");
+DEFINE_int64(slide, 0,
+             "when the context fills the checkpoint's seq_len, drop this many of its oldest bytes "
+             "(0 = half of seq_len: each byte sees seq_len/2 to seq_len bytes, in linear time; "
+             "1 = always the last seq_len bytes, a full window's forward per byte)");
 
 int main(int argc, char** argv) {
   attn::tools::InitTorchMain(&argc, &argv,
                              "Samples bytes after a prompt from a checkpoint of either model.\n"
                              "  generate --checkpoint=MODEL.safetensors --prompt=TEXT "
-                             "[--max_bytes=500 --temperature=1 --top_k=0 --top_p=1 --seed=42 --device=cpu] > out.txt\n"
+                             "[--max_bytes=500 --temperature=1 --top_k=0 --top_p=1 --seed=42 --slide=0 --device=cpu] > out.txt\n"
                              "Example: generate --checkpoint=models/dense.safetensors --prompt='The ' "
                              "--max_bytes=200");
   attn::generate::GenerateOptions options;
@@ -31,6 +35,7 @@ int main(int argc, char** argv) {
   options.sampling.top_k = FLAGS_top_k;
   options.sampling.top_p = FLAGS_top_p;
   options.sampling.seed = FLAGS_seed;
+  options.sampling.slide = FLAGS_slide;
   options.device = FLAGS_device;
   return attn::runtime::RunCommand([&] { return attn::generate::RunGenerate(options); });
 }

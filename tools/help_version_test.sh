@@ -40,7 +40,7 @@ check() {
 
 check tokenize "--input --output_prefix --splits --format --decode --stats" plain
 check enwik8_fetch "--output --url --from_zip --member --md5 --timeout_s --retries --retry_delay_s" plain
-check generate "--checkpoint --prompt --prompt_file --max_bytes --temperature --top_k --top_p --seed --device" torch
+check generate "--checkpoint --prompt --prompt_file --max_bytes --temperature --top_k --top_p --seed --slide --device" torch
 check dump_attention "--checkpoint --tokens --output --num_seqs --seq_len --offset --layers --heads --device" torch
 recipe="--train --valid --output --log --resume --overwrite --preset --d_model --heads --layers --ff
         --seq_len --batch_size --grad_accum --epochs --max_steps --lr --min_lr --warmup_steps

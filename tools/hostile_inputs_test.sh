@@ -219,6 +219,8 @@ check 2 dump_attention "$C" "$T" --num_seqs=-1 --output="$O/a.npy"
 check 2 dump_attention "$C" "$T" --offset=-5 --output="$O/a.npy"
 check 2 generate "$C" --prompt=the --max_bytes=-1
 check 2 generate "$C" --prompt=the --top_k=-1
+check 2 generate "$C" --prompt=the --slide=-1
+check 2 generate "$C" --prompt=the --slide=99999
 check 2 generate "$C"
 check 2 evaluate "$C" "$T" --stride=-1
 check 2 evaluate "$C" "$T" --batch_size=0

@@ -67,6 +67,13 @@ grep -q "nothing left to do" "$W/done.err" && ! grep -q "e+0\|0 tokens/s" "$W/do
 out=$("$bin/generate" --checkpoint="$W/a.safetensors" --prompt="the cat " --max_bytes=40 --seed=1 2>"$W/g.err")
 [ "${#out}" -eq 40 ] || fail "generate wrote ${#out} bytes, not 40: $(cat "$W/g.err")"
 echo "generated: $out" >&2
+# Past the trained window (seq_len 32) the context slides by half a window (16 bytes) unless
+# --slide says otherwise; both give the bytes within the window alike, then differ.
+half=$("$bin/generate" --checkpoint="$W/a.safetensors" --prompt="the cat " --max_bytes=100 --seed=1 2>"$W/g.err")
+one=$("$bin/generate" --checkpoint="$W/a.safetensors" --prompt="the cat " --max_bytes=100 --seed=1 --slide=1 2>"$W/g.err")
+[ "${half:0:24}" = "${one:0:24}" ] && [ "${half:0:40}" = "$out" ] && [ "${#one}" -eq 100 ] ||
+  fail "generate within the window: '$half' / '$one' / '$out'"
+[ "$half" != "$one" ] || fail "--slide=1 changed nothing past the window"
 
 # SIGKILL at random moments while checkpoints are written at every step: what is on disk
 # always loads (the checkpoint in generate, the resume state in a resumed run).
@@ -109,6 +116,8 @@ expect_error 1 "--device=cuda: this LibTorch build has no CUDA" "$bin/generate" 
   --prompt=a --device=cuda
 expect_error 1 "--device=cuda: this LibTorch build has no CUDA" "$bin/dump_attention" --checkpoint="$W/a.safetensors" \
   --tokens="$W/valid.u8" --device=cuda
+expect_error 2 "--slide=33 is beyond the context of 32 bytes" "$bin/generate" --checkpoint="$W/a.safetensors" \
+  --prompt=a --slide=33
 expect_error 2 "--device=tpu is not known" "$bin/generate" --checkpoint="$W/a.safetensors" --prompt=a --device=tpu
 expect_error 2 "--output is required" "$bin/train_dense" "${tiny[@]}"
 expect_error 1 "$W/missing.safetensors" "$bin/generate" --checkpoint="$W/missing.safetensors" --prompt=a

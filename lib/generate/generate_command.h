@@ -14,7 +14,8 @@ struct GenerateOptions {
   std::string checkpoint;   // from train_dense or train_sparse
   std::string prompt;       // the text to continue
   std::string prompt_file;  // instead of prompt: a file whose bytes are the prompt ("-" is stdin)
-  // temperature, top_k, top_p, max_bytes, seed; the context is the checkpoint's seq_len.
+  // temperature, top_k, top_p, max_bytes, seed, slide; the context is the checkpoint's
+  // seq_len.
   SamplingOptions sampling;
   std::string device = "cpu";  // where the model runs: cpu or cuda (lib/runtime/device.h)
   FILE* out = stdout;

@@ -14,7 +14,8 @@ absl::Status SamplingOptions::Validate() const {
   for (const absl::Status& s :
        {runtime::CheckNumber("temperature", temperature, runtime::kNonNegative),
         runtime::CheckNumber("top_p", top_p, runtime::kFraction), runtime::CheckInteger("top_k", top_k, 0),
-        runtime::CheckInteger("max_bytes", max_bytes, 0), runtime::CheckInteger("context", context, 0)}) {
+        runtime::CheckInteger("max_bytes", max_bytes, 0), runtime::CheckInteger("context", context, 0),
+        runtime::CheckInteger("slide", slide, 0)}) {
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -44,6 +45,11 @@ torch::Tensor NextByteProbabilities(const torch::Tensor& logits, const SamplingO
   return probs;
 }
 
+int64_t WindowStart(int64_t t, int64_t context, int64_t slide) {
+  if (t <= context) return 0;
+  return (t - context + slide - 1) / slide * slide;
+}
+
 absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
                       const SamplingOptions& options, const std::function<absl::Status(char)>& emit) {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
@@ -53,6 +59,12 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
   }
   const int64_t context = options.context > 0 ? std::min(options.context, model.MaxSeqLen())
                                               : model.MaxSeqLen();
+  if (options.slide > context) {
+    return absl::InvalidArgumentError(absl::StrCat(runtime::Opt("slide"), "=", options.slide,
+                                                   " is beyond the context of ", context,
+                                                   " bytes; give at most ", context));
+  }
+  const int64_t slide = options.slide > 0 ? options.slide : std::max<int64_t>(1, context / 2);
   model.eval();
   torch::NoGradGuard no_grad;
   const torch::Device device = model.Device();
@@ -61,12 +73,13 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
   std::vector<int64_t> bytes;
   for (unsigned char c : prompt) bytes.push_back(c);
   for (int64_t n = 0; n < options.max_bytes; ++n) {
-    const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(bytes.size()) - context);
+    const int64_t start = WindowStart(static_cast<int64_t>(bytes.size()), context, slide);
     torch::Tensor tokens =
         torch::tensor(std::vector<int64_t>(bytes.begin() + start, bytes.end()), torch::kInt64)
             .unsqueeze(0)
             .to(device);
-    // Once the window slides every position moves, and the cache rebuilds itself.
+    // Once the window slides every position moves, and the cache rebuilds itself from the
+    // bytes kept: once per `slide` bytes.
     torch::Tensor logits = options.use_cache ? model.ForwardLast(tokens, cache)[0] : model.Forward(tokens)[0][-1];
     if (!torch::isfinite(logits).all().item<bool>()) {
       return absl::FailedPreconditionError(
