@@ -15,8 +15,8 @@ DEFINE_int64(context, 0, "bytes of context at most; 0 = the checkpoint's trainin
 DEFINE_int64(stride, 0,
              "predictions scored per window; 0 = the context (non-overlapping windows); smaller gives every "
              "byte more context at context/stride times the cost");
-DEFINE_string(precision, "fp32", "fp32, bf16 (autocast), or auto (bf16 where the CPU computes bf16 natively, "
-              "else fp32; logged)");
+DEFINE_string(precision, "auto", "auto (bf16 where the CPU computes bf16 natively, else fp32; logged), fp32, "
+              "or bf16 (autocast)");
 DEFINE_int64(batch_size, 8, "windows per forward pass");
 DEFINE_int64(max_bytes, 0, "score only the first max_bytes bytes, for a quick estimate; 0 = all");
 

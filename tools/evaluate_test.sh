@@ -18,10 +18,12 @@ printf x > "$W/one.u8"
   --layers=1 --ff=64 --dropout=0 --seq_len=32 --batch_size=8 --lr=3e-3 --warmup_steps=10 --epochs=4 --max_steps=0 \
   --eval_every=0 --eval_batches=4 --threads=1 2>"$W/train.err" || { cat "$W/train.err" >&2; exit 1; }
 
+# fp32 unless a run asks otherwise: the scores are compared with each other and with bf16's,
+# and the default (auto) is bf16 on a CPU with native bf16.
 run() {  # run NAME ARGS...: evaluate with a TSV to $W/NAME.tsv; prints its data row
   local name=$1
   shift
-  "$TOOL" --checkpoint="$W/m.safetensors" --threads=1 --output="$W/$name.tsv" "$@" >"$W/$name.out" \
+  "$TOOL" --checkpoint="$W/m.safetensors" --threads=1 --precision=fp32 --output="$W/$name.tsv" "$@" >"$W/$name.out" \
     2>"$W/$name.err" || fail "$name: exit $? ($(tail -1 "$W/$name.err"))"
   tail -1 "$W/$name.tsv"
 }
@@ -56,12 +58,20 @@ bf16=$(run bf16 --tokens="$W/valid.u8" --precision=bf16)
 python3 -c "import sys; a, b = $(field 3 "$bf16"), $(field 3 "$whole"); sys.exit(abs(a - b) > 0.02 * b)" ||
   fail "bf16 $(field 3 "$bf16") bpc far from fp32 $(field 3 "$whole")"
 [ "$(field 3 "$(run stdin --tokens=- <"$W/valid.u8")")" = "$(field 3 "$whole")" ] || fail "stdin differs from the file"
-"$TOOL" --checkpoint="$W/m.safetensors" --tokens="$W/valid.u8" --output=- --threads=1 >"$W/stdout.tsv" 2>/dev/null
+"$TOOL" --checkpoint="$W/m.safetensors" --tokens="$W/valid.u8" --output=- --threads=1 --precision=fp32 \
+  >"$W/stdout.tsv" 2>/dev/null
 [ "$(wc -l <"$W/stdout.tsv")" -eq 2 ] && [ "$(tail -1 "$W/stdout.tsv" | cut -f3)" = "$(field 3 "$whole")" ] ||
   fail "--output=- is not the TSV alone: $(cat "$W/stdout.tsv")"
 "$TOOL" --checkpoint="$W/m.safetensors" --tokens="$W/valid.u8" --context=64 --threads=1 >/dev/null \
   2>"$W/warn.err" || fail "--context=64: exit $?"
 grep -q "evaluate: warning: --context=64 is beyond the training seq_len 32" "$W/warn.err" || fail "no warning for context 64"
+
+# --- the default precision is auto: what this CPU computes natively, named and logged -----
+want=$(auto_precision)
+"$TOOL" --checkpoint="$W/m.safetensors" --tokens="$W/valid.u8" --max_bytes=1000 --output=- --threads=1 \
+  >"$W/auto.tsv" 2>"$W/auto.err" || fail "default precision: exit $?"
+[ "$(tail -1 "$W/auto.tsv" | cut -f8)" = "$want" ] || fail "default precision not $want here: $(cat "$W/auto.tsv")"
+grep -q "^evaluate: precision auto: $want (" "$W/auto.err" || fail "auto's choice not logged: $(cat "$W/auto.err")"
 
 # --- errors: one line, the right exit code, no output ---------------------------------------
 expect() {  # expect CODE MESSAGE ARGS...

@@ -6,6 +6,8 @@
 #     prints exactly one stderr line containing the message, and leaves no OUTPUT_FILE* behind
 #     ("" skips that check).
 #   finish: exits 1 after failures, else prints PASS.
+#   auto_precision: what --precision=auto should choose here, read from /proc/cpuinfo apart
+#     from the tools: bf16 where the CPU has AVX512_BF16 with AVX512BW, or AMX-BF16; else fp32.
 #   words_corpus FILE BYTES SEED [WORD...]: writes BYTES bytes of random words ("the cat sat
 #     on a mat ..." unless WORDs are given; the same bytes for the same SEED), a corpus tiny
 #     models learn within a few hundred steps: its unigram entropy is about 3 bits per byte,
@@ -24,6 +26,15 @@ expect_error() {
   [ "$(wc -l < "$W/err")" -eq 1 ] || fail "$*: stderr is not one line: $(cat "$W/err")"
   grep -qF -- "$message" "$W/err" || fail "$*: stderr lacks '$message': $(cat "$W/err")"
   [ -z "$out" ] || ! ls "$out"* > /dev/null 2>&1 || fail "$*: left $out behind"
+}
+
+auto_precision() {
+  local flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+  if [[ ($flags == *" avx512_bf16 "* && $flags == *" avx512bw "*) || $flags == *" amx_bf16 "* ]]; then
+    echo bf16
+  else
+    echo fp32
+  fi
 }
 
 words_corpus() {

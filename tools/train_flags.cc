@@ -46,8 +46,8 @@ DEFINE_int64(eval_every, 200, "validate every this many steps as well as after e
 DEFINE_int64(eval_batches, 20, "validation batches per validation (0 = the whole validation file)");
 DEFINE_int64(patience, 8, "stop after this many validations without improvement (0 = never)");
 DEFINE_uint64(seed, 42, "random seed (initialisation, dropout)");
-DEFINE_string(precision, "fp32", "fp32, bf16 (autocast; weights and optimizer state stay fp32), or auto (bf16 "
-              "where the CPU computes bf16 natively, else fp32; logged)");
+DEFINE_string(precision, "auto", "auto (bf16 where the CPU computes bf16 natively, else fp32; logged), fp32, or "
+              "bf16 (autocast; weights and optimizer state stay fp32)");
 DEFINE_int64(log_every, 10, "a train row in the log every this many steps");
 DEFINE_int64(checkpoint_every, 100, "also save the resume state every this many steps (0 = at validations only)");
 DEFINE_int64(stop_after, 0, "pause after this many steps in all (resume later with --resume); "

@@ -31,6 +31,13 @@ echo "dense: validation bpc $last_valid, unigram entropy $unigram" >&2
 head -1 "$W/a.safetensors.log.tsv" | grep -qx $'step\tepoch\tsplit\tloss\tbpc\tlr\ttokens_per_s\telapsed_s' \
   || fail "log header"
 grep -q "peak resident memory" "$W/a.err" || fail "no peak memory in the summary"
+# The default precision is auto: what this CPU computes natively, logged and recorded.
+want=$(auto_precision)
+grep -q "^train_dense: precision auto: $want (" "$W/a.err" || fail "auto's choice ($want here) not logged"
+python3 -c "
+import sys, safetensors_io
+sys.exit(safetensors_io.read_header('$W/a.safetensors')[1]['precision'] != '$want')" ||
+  fail "the checkpoint's recipe does not record precision $want"
 
 # The sparse model learns too, with the kernel and with an ablated mask subset.
 "$bin/train_sparse" "${tiny[@]}" --output="$W/s.safetensors" --max_steps=200 --mask_subset=03 2>"$W/s.err" \
