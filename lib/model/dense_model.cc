@@ -87,8 +87,9 @@ class MultiheadAttentionImpl : public torch::nn::Module {
     torch::Tensor out;
     // Training without patterns goes through the kernel too, as full causal attention on
     // every head (faster, and memory O(L) instead of O(L^2)); PyTorch's operations stay where
-    // the probabilities are asked for and in evaluation, whose numbers are the original's.
-    if (patterns_.empty() && (!is_training() || attention != nullptr)) {
+    // the probabilities are asked for, in evaluation (whose numbers are the original's) and
+    // off the CPU (the kernel computes on the CPU only).
+    if (patterns_.empty() && (!is_training() || attention != nullptr || !x.is_cpu())) {
       // PyTorch scales q before the product; doing the same keeps the rounding identical.
       torch::Tensor q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
       torch::Tensor scores = torch::matmul(q, heads(qkv[1]).transpose(-2, -1));
