@@ -1,5 +1,6 @@
-// Forward plus backward time of one sparse attention layer, the allowed-pairs kernel against
-// the original's dense masked computation, over sequence lengths. Prints a markdown table.
+// Forward plus backward time of one attention layer, the allowed-pairs kernel against the
+// dense masked computation (the original's, and PyTorch's own for full causal attention),
+// over sequence lengths. Prints a markdown table.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -25,7 +26,8 @@ DEFINE_int64(masked_max_len, 2048,
              "longest L timed with the masked path (its L x L scores: 4096 needs > 10 GiB)");
 DEFINE_int64(batch, 4, "batch size");
 DEFINE_int64(d_model, 512, "model width");
-DEFINE_int64(heads, 8, "heads (default pattern assignment)");
+DEFINE_int64(heads, 8, "heads");
+DEFINE_string(pattern, "", "a built-in pattern for every head (e.g. dense); default: the sparse model's assignment");
 DEFINE_double(dropout, 0.05, "attention dropout (training mode), as train_sparse");
 DEFINE_bool(projections, false,
             "time the whole layer (q, k, v and output projections too), not only the attention");
@@ -103,15 +105,22 @@ int main(int argc, char** argv) {
   config.heads = FLAGS_heads;
   const auto resolved = config.ResolvedPatterns();
   if (!resolved.ok()) return attn::runtime::Fail(resolved.status());
-  const std::vector<attn::model::AttentionPattern> patterns = resolved->Layer(0);
+  std::vector<attn::model::AttentionPattern> patterns = resolved->Layer(0);
+  std::string layout = attn::model::FormatHeadPatternDigits(resolved->LayerNames(0));
+  if (!FLAGS_pattern.empty()) {
+    const auto pattern = attn::model::BuiltinPattern(FLAGS_pattern);
+    if (!pattern.has_value()) return attn::runtime::UsageError("--pattern=" + FLAGS_pattern + " is not a built-in");
+    patterns.assign(FLAGS_heads, *pattern);
+    layout = FLAGS_pattern;
+  }
   torch::nn::Linear qkv(FLAGS_d_model, 3 * FLAGS_d_model), out_proj(FLAGS_d_model, FLAGS_d_model);
   std::printf("%s fwd+bwd, batch %ld, d_model %ld, %ld heads (%s), dropout %.2f, %d threads\n\n",
               FLAGS_projections ? "layer (with projections)" : "attention", FLAGS_batch,
-              FLAGS_d_model, FLAGS_heads, attn::model::FormatHeadPatternDigits(resolved->LayerNames(0)).c_str(),
-              FLAGS_dropout, at::get_num_threads());
-  std::printf("Times in ms, wall (CPU of all threads); speed-up = masked / kernel wall time.\n\n");
-  std::printf("| L | allowed/causal pairs | kernel | masked | speed-up | kernel CPU ns per allowed pair |\n");
-  std::printf("|---|---|---|---|---|---|\n");
+              FLAGS_d_model, FLAGS_heads, layout.c_str(), FLAGS_dropout, at::get_num_threads());
+  std::printf("Times in ms, wall (CPU of all threads); speed-up = masked / kernel wall time; GFLOP/s counts\n"
+              "3 x the forward's 4 Dh FLOPs per allowed pair, per second of kernel wall time.\n\n");
+  std::printf("| L | allowed/causal pairs | kernel | masked | speed-up | kernel CPU ns per allowed pair | kernel GFLOP/s |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
   for (const int64_t L : lengths) {
     int64_t allowed = 0;
     for (const auto& p : patterns) allowed += attn::model::PatternAtLength(p, L).PairCount();
@@ -123,9 +132,11 @@ int main(int argc, char** argv) {
       std::snprintf(masked_ms, sizeof masked_ms, "%.0f (%.0f)", masked.wall_s * 1e3, masked.cpu_s * 1e3);
       std::snprintf(speedup, sizeof speedup, "%.1fx", masked.wall_s / kernel.wall_s);
     }
-    std::printf("| %ld | %.3f | %.0f (%.0f) | %s | %s | %.1f |\n", L, allowed / causal,
-                kernel.wall_s * 1e3, kernel.cpu_s * 1e3, masked_ms, speedup,
-                kernel.cpu_s * 1e9 / (static_cast<double>(allowed) * FLAGS_batch));
+    const double pairs = static_cast<double>(allowed) * FLAGS_batch;
+    const double flops = 3 * 4 * (FLAGS_d_model / FLAGS_heads) * pairs;
+    std::printf("| %ld | %.3f | %.0f (%.0f) | %s | %s | %.1f | %.1f |\n", L, allowed / causal,
+                kernel.wall_s * 1e3, kernel.cpu_s * 1e3, masked_ms, speedup, kernel.cpu_s * 1e9 / pairs,
+                flops / kernel.wall_s / 1e9);
     std::fflush(stdout);
   }
   return attn::runtime::kExitOk;

@@ -59,11 +59,16 @@ TORCH_MODULE(PositionalEncoding);
 
 // torch.nn.MultiheadAttention (packed QKV, batch first) written out so that the per-head
 // probabilities are at hand; same parameters, same initialisation, same arithmetic. With
-// patterns (one per head) the same projections feed the allowed-pairs kernel instead.
+// patterns (one per head), and in training, the same projections feed the allowed-pairs
+// kernel instead.
 class MultiheadAttentionImpl : public torch::nn::Module {
  public:
   MultiheadAttentionImpl(int64_t d_model, int64_t heads, double dropout, std::vector<AttentionPattern> patterns)
-      : heads_(heads), head_dim_(d_model / heads), dropout_(dropout), patterns_(std::move(patterns)) {
+      : heads_(heads),
+        head_dim_(d_model / heads),
+        dropout_(dropout),
+        patterns_(std::move(patterns)),
+        full_causal_(heads, *BuiltinPattern("dense")) {
     in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * d_model, d_model}));
     in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * d_model}));
     out_proj = register_module("out_proj", torch::nn::Linear(d_model, d_model));
@@ -80,7 +85,11 @@ class MultiheadAttentionImpl : public torch::nn::Module {
     std::vector<torch::Tensor> qkv = F::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
     auto heads = [&](const torch::Tensor& t) { return t.reshape({B, L, heads_, head_dim_}).transpose(1, 2); };
     torch::Tensor out;
-    if (patterns_.empty()) {
+    // Training without patterns goes through the kernel too, as full causal attention on
+    // every head (faster, and memory O(L) instead of O(L^2)); PyTorch's operations stay where
+    // the probabilities are asked for, in evaluation (whose numbers are the original's) and
+    // off the CPU (the kernel computes on the CPU only).
+    if (patterns_.empty() && (!is_training() || attention != nullptr || !x.is_cpu())) {
       // PyTorch scales q before the product; doing the same keeps the rounding identical.
       torch::Tensor q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
       torch::Tensor scores = torch::matmul(q, heads(qkv[1]).transpose(-2, -1));
@@ -95,7 +104,7 @@ class MultiheadAttentionImpl : public torch::nn::Module {
       options.training = is_training();
       options.impl = SparseAttentionImpl::kKernel;
       torch::Tensor probs;
-      out = SparseAttention(heads(qkv[0]), heads(qkv[1]), heads(qkv[2]), patterns_, options,
+      out = SparseAttention(heads(qkv[0]), heads(qkv[1]), heads(qkv[2]), patterns_.empty() ? full_causal_ : patterns_, options,
                             attention != nullptr ? &probs : nullptr);
       if (attention != nullptr) attention->push_back(probs);
     }
@@ -124,6 +133,7 @@ class MultiheadAttentionImpl : public torch::nn::Module {
   int64_t heads_, head_dim_;
   double dropout_;
   std::vector<AttentionPattern> patterns_;
+  std::vector<AttentionPattern> full_causal_;  // the kernel's patterns for training without patterns_
 };
 TORCH_MODULE(MultiheadAttention);
 

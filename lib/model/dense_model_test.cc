@@ -303,6 +303,36 @@ TEST(DenseModelTest, DensePatternEverywhereEqualsThePlainModel) {
   EXPECT_GT(kernel->named_parameters()["transformer_blocks.0.self_attn.in_proj_weight"].grad().abs().sum().item<double>(), 0);
 }
 
+// Training without patterns computes attention through the kernel (full causal attention on
+// every head), evaluation and attention records through PyTorch's operations: with no
+// randomness left the two agree to rounding (and differ in it, which shows which ran), and
+// so do their gradients.
+TEST(DenseModelTest, TrainingAttentionGoesThroughTheKernel) {
+  DenseConfig c = Small();
+  c.dropout = c.attention_dropout = c.activation_dropout = c.token_dropout = c.stochastic_depth = 0;
+  torch::manual_seed(9);
+  auto m = Make(c);
+  const torch::Tensor tokens = RandomTokens(2, 20);
+  auto loss = [&](const torch::Tensor& logits) {
+    return torch::nn::functional::cross_entropy(logits.reshape({-1, 256}), tokens.roll(-1, 1).reshape({-1}));
+  };
+  m->train();
+  const torch::Tensor kernel_logits = m->Forward(tokens);
+  loss(kernel_logits).backward();
+  std::map<std::string, torch::Tensor> kernel_grads;
+  for (const auto& p : m->named_parameters()) kernel_grads[p.key()] = p.value().grad().clone();
+  m->zero_grad();
+  std::vector<torch::Tensor> attention;
+  const torch::Tensor torch_logits = m->ForwardWithAttention(tokens, &attention);  // PyTorch's operations
+  loss(torch_logits).backward();
+  EXPECT_LE(MaxDiff(kernel_logits, torch_logits), 1e-5);
+  EXPECT_FALSE(torch::equal(kernel_logits, torch_logits));
+  for (const auto& p : m->named_parameters()) EXPECT_LE(MaxDiff(p.value().grad(), kernel_grads.at(p.key())), 1e-5) << p.key();
+  m->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(m->Forward(tokens), torch_logits));
+}
+
 TEST(DenseModelTest, GradientCheckpointingWithPatterns) {
   DenseConfig c = Small();
   c.dropout = 0.2;

@@ -1,5 +1,7 @@
 #include "lib/model/sparse_attention.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -7,6 +9,8 @@
 
 #include "ATen/Parallel.h"
 #include "absl/status/status.h"
+#include "lib/model/dropout_hash.h"
+#include "lib/model/hash_dropout.h"
 #include "lib/model/sparse_attention_blocks.h"
 #include "torch/csrc/autograd/custom_function.h"
 
@@ -67,120 +71,113 @@ std::vector<AttentionPattern> DecodePatterns(const std::vector<double>& code) {
   return patterns;
 }
 
-// One plan per head (heads with the same pattern share it) and where each (batch, head)
-// slice starts in the flat score buffer.
-struct Plans {
-  std::vector<sparse_blocks::HeadPlan> heads;
-  std::vector<int64_t> head_offset;  // within one batch element
-  int64_t per_batch = 0;
+// One plan per head; heads with the same pattern share it.
+std::vector<sparse_blocks::HeadPlan> PlanHeads(const std::vector<AttentionPattern>& patterns, int64_t seq_len) {
+  std::vector<sparse_blocks::HeadPlan> plans;
+  for (size_t h = 0; h < patterns.size(); ++h) {
+    size_t same = 0;
+    while (same < h && patterns[same] != patterns[h]) ++same;
+    plans.push_back(same < h ? plans[same] : sparse_blocks::PlanHead(patterns[h], seq_len));
+  }
+  return plans;
+}
 
-  Plans(const std::vector<AttentionPattern>& patterns, int64_t seq_len) {
-    for (size_t h = 0; h < patterns.size(); ++h) {
-      size_t same = 0;
-      while (same < h && patterns[same] != patterns[h]) ++same;
-      heads.push_back(same < h ? heads[same] : sparse_blocks::PlanHead(patterns[h], seq_len));
-      head_offset.push_back(per_batch);
-      per_batch += heads.back().size;
+// Runs fn(task) for tasks 0..costs.size()-1 on LibTorch's threads, each thread taking the
+// next task as it finishes one, most costly first: heads and blocks differ in work (a
+// local8 head against a global one, the first block of a causal head against the last),
+// so an even split of the task range would leave threads idle.
+template <typename Fn>
+void RunTasks(const std::vector<int64_t>& costs, const Fn& fn) {
+  std::vector<int64_t> order(costs.size());
+  for (size_t t = 0; t < order.size(); ++t) order[t] = t;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return costs[a] > costs[b]; });
+  std::atomic<size_t> next{0};
+  const int64_t workers = std::min<int64_t>(at::get_num_threads(), order.size());
+  at::parallel_for(0, workers, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t w = begin; w < end; ++w) {
+      for (size_t t = next++; t < order.size(); t = next++) fn(order[t]);
     }
-  }
-  int64_t Offset(int64_t b, int64_t h) const { return b * per_batch + head_offset[h]; }
-};
-
-// (batch * heads + head, block) for every query block: the unit of parallel work.
-std::vector<std::pair<int64_t, int64_t>> BlockTasks(const Plans& plans, int64_t batch) {
-  std::vector<std::pair<int64_t, int64_t>> tasks;
-  const int64_t heads = plans.heads.size();
-  for (int64_t bh = 0; bh < batch * heads; ++bh) {
-    for (size_t blk = 0; blk < plans.heads[bh % heads].blocks.size(); ++blk) tasks.push_back({bh, blk});
-  }
-  return tasks;
+  });
 }
 
 template <typename T>
 sparse_blocks::HeadSlice<T> Slice(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                  const torch::Tensor& keep, double dropout, const Plans& plans,
-                                  int64_t bh) {
-  const int64_t heads = q.size(1), seq_len = q.size(2), dim = q.size(3);
+                                  double dropout, uint64_t seed, int64_t bh) {
+  const int64_t seq_len = q.size(2), dim = q.size(3);
   const int64_t rows = bh * seq_len * dim;
   return {q.data_ptr<T>() + rows,
           k.data_ptr<T>() + rows,
           v.data_ptr<T>() + rows,
           dim,
           static_cast<T>(1.0 / std::sqrt(static_cast<double>(dim))),
-          keep.defined() && keep.numel() > 0 ? keep.data_ptr<uint8_t>() + plans.Offset(bh / heads, bh % heads)
-                                             : nullptr,
+          dropout_hash::DropThreshold(dropout),
+          seed,
+          static_cast<uint64_t>(bh),
           static_cast<T>(1.0 / (1.0 - dropout))};
 }
 
-// The allowed-pairs-only attention as an autograd function. Saves the probabilities (and
-// the dropout keep mask) in the block layout: O(L x keys per row) memory.
+// The allowed-pairs attention as an autograd function. Keeps q, k, v, the output and one
+// log-sum-exp per row for the backward pass, which recomputes the probabilities tile by
+// tile: memory O(L), never O(L^2) or O(allowed pairs).
 class SparseAttentionFunction : public torch::autograd::Function<SparseAttentionFunction> {
  public:
-  // Returns {out [B, H, L, D], probabilities in the flat block layout (not differentiable)}.
+  // Returns {out [B, H, L, D], log-sum-exp of each row's scores [B, H, L] (not differentiable)}.
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
                                                 const torch::Tensor& q_in, const torch::Tensor& k_in,
                                                 const torch::Tensor& v_in, std::vector<double> pattern_code,
                                                 double dropout) {
     const torch::Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
-    const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2);
-    const Plans plans(DecodePatterns(pattern_code), seq_len);
-    const auto tasks = BlockTasks(plans, batch);
-    torch::Tensor probs = torch::empty({batch * plans.per_batch}, q.options());
-    torch::Tensor keep = torch::empty({0}, q.options().dtype(torch::kByte));
-    if (dropout > 0.0) keep = torch::empty({batch * plans.per_batch}, keep.options()).bernoulli_(1.0 - dropout);
+    const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2), dim = q.size(3);
+    const auto plans = PlanHeads(DecodePatterns(pattern_code), seq_len);
+    const uint64_t seed = dropout > 0.0 ? DrawDropoutSeed() : 0;
     torch::Tensor out = torch::empty_like(q);
+    torch::Tensor lse = torch::empty({batch, heads, seq_len}, q.options());
+    // Tasks: every (batch * heads + head, block).
+    std::vector<std::pair<int64_t, int64_t>> tasks;
+    std::vector<int64_t> costs;
+    for (int64_t bh = 0; bh < batch * heads; ++bh) {
+      const auto& blocks = plans[bh % heads].blocks;
+      for (size_t blk = 0; blk < blocks.size(); ++blk) {
+        tasks.push_back({bh, blk});
+        costs.push_back(blocks[blk].Pairs());
+      }
+    }
     AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "sparse_attention_forward", [&] {
-      at::parallel_for(0, tasks.size(), 1, [&](int64_t begin, int64_t end) {
-        for (int64_t t = begin; t < end; ++t) {
-          const auto [bh, blk] = tasks[t];
-          const auto& plan = plans.heads[bh % heads];
-          sparse_blocks::ForwardBlock<scalar_t>(
-              Slice<scalar_t>(q, k, v, keep, dropout, plans, bh), plan, plan.blocks[blk],
-              probs.data_ptr<scalar_t>() + plans.Offset(bh / heads, bh % heads),
-              out.data_ptr<scalar_t>() + bh * seq_len * q.size(3));
-        }
+      RunTasks(costs, [&](int64_t t) {
+        const auto [bh, blk] = tasks[t];
+        const auto& plan = plans[bh % heads];
+        sparse_blocks::ForwardBlock<scalar_t>(Slice<scalar_t>(q, k, v, dropout, seed, bh), plan,
+                                              plan.blocks[blk], out.data_ptr<scalar_t>() + bh * seq_len * dim,
+                                              lse.data_ptr<scalar_t>() + bh * seq_len);
       });
     });
-    ctx->save_for_backward({q, k, v, probs, keep});
+    ctx->save_for_backward({q, k, v, out, lse});
     ctx->saved_data["patterns"] = pattern_code;
     ctx->saved_data["dropout"] = dropout;
-    ctx->mark_non_differentiable({probs});
-    return {out, probs};
+    ctx->saved_data["seed"] = static_cast<int64_t>(seed);
+    ctx->mark_non_differentiable({lse});
+    return {out, lse};
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &keep = saved[4];
-    const std::vector<double> pattern_code = ctx->saved_data["patterns"].toDoubleVector();
+    const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &out = saved[3], &lse = saved[4];
     const double dropout = ctx->saved_data["dropout"].toDouble();
+    const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
     const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2), dim = q.size(3);
-    const Plans plans(DecodePatterns(pattern_code), seq_len);
-    const auto tasks = BlockTasks(plans, batch);
+    const auto plans = PlanHeads(DecodePatterns(ctx->saved_data["patterns"].toDoubleVector()), seq_len);
     const torch::Tensor dout = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(q);
-    torch::Tensor dscores = torch::empty_like(probs);
     torch::Tensor dq = torch::empty_like(q), dk = torch::zeros_like(k), dv = torch::zeros_like(v);
+    std::vector<int64_t> costs;
+    for (int64_t bh = 0; bh < batch * heads; ++bh) costs.push_back(plans[bh % heads].pairs);
     AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "sparse_attention_backward", [&] {
-      at::parallel_for(0, tasks.size(), 1, [&](int64_t begin, int64_t end) {
-        for (int64_t t = begin; t < end; ++t) {
-          const auto [bh, blk] = tasks[t];
-          const int64_t offset = plans.Offset(bh / heads, bh % heads);
-          sparse_blocks::BackwardQueryBlock<scalar_t>(
-              Slice<scalar_t>(q, k, v, keep, dropout, plans, bh), plans.heads[bh % heads].blocks[blk],
-              probs.data_ptr<scalar_t>() + offset, dout.data_ptr<scalar_t>() + bh * seq_len * dim,
-              dscores.data_ptr<scalar_t>() + offset, dq.data_ptr<scalar_t>() + bh * seq_len * dim);
-        }
-      });
-      // Blocks of one head add into the same key rows, so keys go one thread per head.
-      at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t bh = begin; bh < end; ++bh) {
-          const int64_t offset = plans.Offset(bh / heads, bh % heads);
-          const int64_t rows = bh * seq_len * dim;
-          sparse_blocks::BackwardKeysHead<scalar_t>(
-              Slice<scalar_t>(q, k, v, keep, dropout, plans, bh), plans.heads[bh % heads],
-              probs.data_ptr<scalar_t>() + offset, dscores.data_ptr<scalar_t>() + offset,
-              dout.data_ptr<scalar_t>() + rows, dk.data_ptr<scalar_t>() + rows, dv.data_ptr<scalar_t>() + rows);
-        }
+      RunTasks(costs, [&](int64_t bh) {
+        const int64_t rows = bh * seq_len * dim;
+        sparse_blocks::BackwardHead<scalar_t>(
+            Slice<scalar_t>(q, k, v, dropout, seed, bh), plans[bh % heads], out.data_ptr<scalar_t>() + rows,
+            lse.data_ptr<scalar_t>() + bh * seq_len, dout.data_ptr<scalar_t>() + rows, dq.data_ptr<scalar_t>() + rows,
+            dk.data_ptr<scalar_t>() + rows, dv.data_ptr<scalar_t>() + rows);
       });
     });
     return {dq, dk, dv, torch::Tensor(), torch::Tensor()};
@@ -198,20 +195,21 @@ torch::Tensor KernelAttention(const torch::Tensor& q, const torch::Tensor& k, co
   const bool native = q.scalar_type() == torch::kFloat || q.scalar_type() == torch::kDouble;
   const auto as_computed = [&](const torch::Tensor& x) { return native ? x : x.to(torch::kFloat); };
   const double dropout = options.training ? options.dropout : 0.0;
-  const auto results = SparseAttentionFunction::apply(as_computed(q), as_computed(k), as_computed(v),
-                                                      EncodePatterns(head_patterns), dropout);
+  const torch::Tensor qc = as_computed(q), kc = as_computed(k), vc = as_computed(v);
+  const auto results = SparseAttentionFunction::apply(qc, kc, vc, EncodePatterns(head_patterns), dropout);
   if (probs != nullptr) {
     const int64_t batch = q.size(0), heads = q.size(1), seq_len = q.size(2);
-    const Plans plans(head_patterns, seq_len);
-    const torch::Tensor flat = results[1];
-    *probs = torch::zeros({batch, heads, seq_len, seq_len}, flat.options());
-    AT_DISPATCH_FLOATING_TYPES(flat.scalar_type(), "sparse_attention_probs", [&] {
-      at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t bh = begin; bh < end; ++bh) {
-          sparse_blocks::ScatterProbs<scalar_t>(
-              plans.heads[bh % heads], seq_len, flat.data_ptr<scalar_t>() + plans.Offset(bh / heads, bh % heads),
-              probs->data_ptr<scalar_t>() + bh * seq_len * seq_len);
-        }
+    const auto plans = PlanHeads(head_patterns, seq_len);
+    const torch::Tensor lse = results[1];
+    const torch::Tensor qd = qc.contiguous(), kd = kc.contiguous(), vd = vc.contiguous();
+    *probs = torch::zeros({batch, heads, seq_len, seq_len}, lse.options());
+    std::vector<int64_t> costs;
+    for (int64_t bh = 0; bh < batch * heads; ++bh) costs.push_back(plans[bh % heads].pairs);
+    AT_DISPATCH_FLOATING_TYPES(lse.scalar_type(), "sparse_attention_probs", [&] {
+      RunTasks(costs, [&](int64_t bh) {
+        sparse_blocks::WriteProbabilities<scalar_t>(Slice<scalar_t>(qd, kd, vd, 0.0, 0, bh), plans[bh % heads],
+                                                    lse.data_ptr<scalar_t>() + bh * seq_len,
+                                                    probs->data_ptr<scalar_t>() + bh * seq_len * seq_len);
       });
     });
     if (!native) *probs = probs->to(q.scalar_type());

@@ -10,45 +10,67 @@ namespace {
 
 const char* const kOriginalFour[] = {"local8", "strided", "global", "local16"};
 
-// The plan covers every row once, and for each row the keys it may use (causal, and in the
-// band unless the column is open to all later rows) are exactly the allowed ones.
+// The plan covers every row once, and for each row the keys it may use (its gathered
+// columns up to the row, and the pairs of its band range the plan allows) are exactly the
+// allowed ones.
 TEST(PlanHead, CoversExactlyTheAllowedPairs) {
-  for (const char* name : kOriginalFour) {
+  for (const char* name : {"local8", "strided", "global", "local16", "dense"}) {
     const AttentionPattern p = *BuiltinPattern(name);
     for (int64_t L : {1, 7, 15, 16, 17, 33, 64, 65, 300}) {
       const HeadPlan plan = PlanHead(p, L);
-      int64_t next_row = 0, offset = 0;
+      int64_t next_row = 0, pairs = 0;
       for (const QueryBlock& block : plan.blocks) {
         ASSERT_EQ(block.row_begin, next_row);
-        ASSERT_EQ(block.offset, offset);
-        ASSERT_EQ(block.keys.size(), block.any_later_row.size());
+        ASSERT_LE(block.band_begin, block.row_end);
+        for (const int64_t j : block.columns) {
+          ASSERT_LT(j, block.band_begin);
+          ASSERT_TRUE(plan.is_column[j]);
+        }
         for (int64_t i = block.row_begin; i < block.row_end; ++i) {
           std::vector<int64_t> usable;
-          for (size_t c = 0; c < block.keys.size(); ++c) {
-            const int64_t j = block.keys[c];
-            if (j <= i && (block.any_later_row[c] || i - j <= plan.band)) usable.push_back(j);
+          for (const int64_t j : block.columns) {
+            if (j <= i) usable.push_back(j);
+          }
+          for (int64_t j = block.band_begin; j < block.row_end; ++j) {
+            if (j <= i && (i - j <= plan.band || plan.is_column[j])) usable.push_back(j);
           }
           ASSERT_EQ(usable, PatternAtLength(p, L).Keys(i)) << name << " L " << L << " row " << i;
         }
         next_row = block.row_end;
-        offset += (block.row_end - block.row_begin) * static_cast<int64_t>(block.keys.size());
+        pairs += (block.row_end - block.row_begin) *
+                 (static_cast<int64_t>(block.columns.size()) + block.row_end - block.band_begin);
       }
       EXPECT_EQ(next_row, L);
-      EXPECT_EQ(plan.size, offset);
+      EXPECT_EQ(plan.pairs, pairs);
     }
   }
 }
 
-// Score memory and work: a small multiple of the allowed pairs, far below L^2.
+// Work: a small multiple of the allowed pairs, far below L^2.
 TEST(PlanHead, ComputesFewPairsBeyondTheAllowedOnes) {
   const int64_t L = 4096;
   for (const char* name : kOriginalFour) {
     const AttentionPattern p = *BuiltinPattern(name);
     const int64_t allowed = PatternAtLength(p, L).PairCount();
-    const int64_t computed = PlanHead(p, L).size;
+    const int64_t computed = PlanHead(p, L).pairs;
     EXPECT_GE(computed, allowed);
     EXPECT_LE(computed, 3 * allowed) << name;
     EXPECT_LT(computed, L * L / 10) << name;
+  }
+}
+
+// Full causal attention skips the upper triangle: only the diagonal blocks' corners are
+// computed beyond the L (L + 1) / 2 causal pairs.
+TEST(PlanHead, DenseComputesTheCausalTriangleOnly) {
+  for (const int64_t L : {100, 1024, 4096}) {
+    const HeadPlan plan = PlanHead(*BuiltinPattern("dense"), L);
+    const int64_t causal = CausalPairCount(L);
+    EXPECT_GE(plan.pairs, causal);
+    EXPECT_LE(plan.pairs, causal + L * 64 / 2) << L;
+    for (const QueryBlock& block : plan.blocks) {
+      EXPECT_TRUE(block.columns.empty());
+      EXPECT_EQ(block.band_begin, 0);
+    }
   }
 }
 
