@@ -29,6 +29,7 @@ DEFINE_int64(layers, 4, "layers");
 DEFINE_int64(ff, 1024, "feed-forward size (the hidden width is 2 * ff)");
 DEFINE_int64(seq_len, 256, "bytes per sequence");
 DEFINE_int64(batch, 8, "sequences per step");
+DEFINE_double(stochastic_depth, 0.1, "the model's (0: every step runs every block, for comparing two builds)");
 DEFINE_int32(warmup, 2, "untimed steps first");
 DEFINE_int32(steps, 5, "profiled steps");
 DEFINE_int32(top, 12, "operations listed");
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
   config.heads = FLAGS_heads;
   config.layers = FLAGS_layers;
   config.ff = FLAGS_ff;
+  config.stochastic_depth = FLAGS_stochastic_depth;
   torch::manual_seed(1);
   std::shared_ptr<attn::model::LanguageModel> model = attn::model::MakeDenseModel(config).value();
   model->train();

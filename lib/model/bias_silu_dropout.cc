@@ -67,14 +67,20 @@ void ScaleKept(const scalar_t* in, scalar_t* out, int64_t first, int64_t n, cons
   }
 }
 
-// f(first row, end row) over chunks of about 32K elements, the chunks spread over the
-// threads: each chunk's passes (bias, activation, mask) run while it is in cache, through
-// LibTorch's own vectorised silu kernels, so the arithmetic is LibTorch's.
+// f(first row, end row, scratch) over chunks of about 32K elements, the chunks spread over
+// the threads: each chunk's passes (bias, activation, mask) run while it is in cache, through
+// LibTorch's own vectorised silu kernels, so the arithmetic is LibTorch's. `scratch` (the
+// chunk's shape) is allocated once per thread's range: a fresh 128 KiB block per chunk
+// would be mapped and faulted in anew each time.
 template <typename F>
-void ForChunks(int64_t rows, int64_t cols, const F& f) {
+void ForChunks(int64_t rows, int64_t cols, const torch::TensorOptions& options, const F& f) {
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(cols, 1));
   at::parallel_for(0, rows, grain, [&](int64_t first, int64_t last) {
-    for (int64_t r = first; r < last; r += grain) f(r, std::min(last, r + grain));
+    torch::Tensor scratch = torch::empty({std::min(grain, last - first), cols}, options);
+    for (int64_t r = first; r < last; r += grain) {
+      const int64_t end = std::min(last, r + grain);
+      f(r, end, scratch.narrow(0, 0, end - r));
+    }
   });
 }
 
@@ -91,9 +97,9 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
     torch::Tensor y = torch::empty_like(hc);
     const Dropout drop{p > 0, static_cast<uint64_t>(seed), KeepThreshold(p), p};
     const torch::Tensor h2 = hc.detach().view({rows, cols}), y2 = y.view({rows, cols});
-    ForChunks(rows, cols, [&](int64_t first, int64_t last) {
+    ForChunks(rows, cols, hc.options(), [&](int64_t first, int64_t last, torch::Tensor a) {
       torch::Tensor out = y2.narrow(0, first, last - first);
-      at::silu_out(out, at::add(h2.narrow(0, first, last - first), b));
+      at::silu_out(out, at::add_out(a, h2.narrow(0, first, last - first), b));
       if (!drop.active) return;
       AT_DISPATCH_FLOATING_TYPES_AND(at::ScalarType::BFloat16, out.scalar_type(), "BiasSiluDropout", [&] {
         ScaleKept(out.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), drop);
@@ -117,7 +123,7 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
     const torch::Tensor dy = grad_output[0].to(h.scalar_type()).contiguous().view({rows, cols});
     torch::Tensor dh = torch::empty_like(h);
     const torch::Tensor h2 = h.view({rows, cols}), dh2 = dh.view({rows, cols});
-    ForChunks(rows, cols, [&](int64_t first, int64_t last) {
+    ForChunks(rows, cols, h.options(), [&](int64_t first, int64_t last, torch::Tensor a) {
       torch::Tensor out = dh2.narrow(0, first, last - first);
       torch::Tensor g = dy.narrow(0, first, last - first);
       if (drop.active) {  // the masked gradient in `out`, then silu's backward in place
@@ -126,7 +132,7 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
         });
         g = out;
       }
-      at::silu_backward_out(out, g, at::add(h2.narrow(0, first, last - first), b));
+      at::silu_backward_out(out, g, at::add_out(a, h2.narrow(0, first, last - first), b));
     });
     const auto bias_type = static_cast<torch::ScalarType>(ctx->saved_data["bias_type"].toInt());
     torch::Tensor dbias = dh.reshape({rows, cols}).sum(0, /*keepdim=*/false, AccType(h.scalar_type())).to(bias_type);
