@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lib/model/bias_silu_dropout.h"
 #include "lib/model/kv_cache.h"
 #include "lib/model/model_parts.h"
 #include "lib/model/sparse_attention.h"
@@ -172,7 +173,15 @@ class TransformerBlockImpl : public torch::nn::Module {
   torch::Tensor Residuals(torch::Tensor x, const torch::Tensor& attended) {
     auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
     x = x + F::dropout(gamma1 * attended, drop);
-    return x + F::dropout(gamma2 * feed_forward->forward(norm2(x)), drop);
+    return x + F::dropout(gamma2 * FeedForward(norm2(x)), drop);
+  }
+
+  // feed_forward's layers in order, its first bias, SiLU and dropout in one fused pass.
+  torch::Tensor FeedForward(const torch::Tensor& x) {
+    torch::nn::LinearImpl& in = *feed_forward[0]->as<torch::nn::Linear>();
+    const double p = feed_forward[2]->as<torch::nn::Dropout>()->options.p();
+    const torch::Tensor h = BiasSiluDropout(F::linear(x, in.weight), in.bias, p, is_training());
+    return feed_forward[4]->as<torch::nn::Dropout>()->forward(feed_forward[3]->as<torch::nn::Linear>()->forward(h));
   }
 
   MultiheadAttention self_attn{nullptr};
