@@ -1,71 +1,21 @@
 #include "lib/model/bias_silu_dropout.h"
 
 #include <algorithm>
-#include <cmath>
-#include <mutex>
-#include <type_traits>
 
-#include "ATen/CPUGeneratorImpl.h"
 #include "ATen/Dispatch.h"
 #include "ATen/OpMathType.h"
 #include "ATen/Parallel.h"
+#include "lib/model/hash_dropout.h"
 
 namespace attn::model {
 namespace {
 
-// The drop probability as a threshold on 24 random bits: kept when the bits are below it.
-uint32_t KeepThreshold(double p) { return static_cast<uint32_t>(std::llround((1.0 - p) * (1 << 24))); }
-
-// A 32-bit integer hash (Wellons' lowbias32), applied twice with the seed's two halves as
-// keys: a counter-based draw per element, so no state is shared between threads, and plain
-// 32-bit arithmetic, so the loops below vectorise.
-inline uint32_t Mix(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352dU;
-  x ^= x >> 15;
-  x *= 0x846ca68bU;
-  x ^= x >> 16;
-  return x;
-}
-inline bool Kept(uint64_t seed, uint32_t index, uint32_t threshold) {
-  // Both sides below 2^25: a signed comparison, which AVX2 has.
-  return static_cast<int32_t>(Mix(Mix(index ^ static_cast<uint32_t>(seed)) + static_cast<uint32_t>(seed >> 32)) >> 8) <
-         static_cast<int32_t>(threshold);
-}
-
+// The dropout of one call: off, or on with HashDropout's decisions for (seed, element).
 struct Dropout {
   bool active;
   uint64_t seed;
-  uint32_t threshold;
   double p;
 };
-
-// out[i] = in[i] * (kept(first + i) ? 1 / (1 - p) : 0) (in may be out): torch dropout's
-// product with its mask, the scale as it computes it (in the element type, float for bf16).
-template <typename scalar_t>
-inline void ScaleKeptT(const scalar_t* in, scalar_t* out, int64_t first, int64_t n, const Dropout& d) {
-  using acc_t = at::opmath_type<scalar_t>;
-  const acc_t scale = acc_t(1) / static_cast<acc_t>(1.0 - d.p);
-  const uint32_t base = static_cast<uint32_t>(first);
-  for (int64_t i = 0; i < n; ++i) {
-    const acc_t v = static_cast<acc_t>(in[i]);
-    out[i] = static_cast<scalar_t>(v * (Kept(d.seed, base + static_cast<uint32_t>(i), d.threshold) ? scale : acc_t(0)));
-  }
-}
-// The float case (the one training runs) vectorised (-O2 alone does not, for a loop with a
-// remainder), with an AVX2 clone chosen at load time also in --config=portable builds.
-__attribute__((target_clones("avx2", "default"), optimize("O3"))) void ScaleKeptFloat(const float* in, float* out, int64_t first,
-                                                                       int64_t n, const Dropout& d) {
-  ScaleKeptT(in, out, first, n, d);
-}
-template <typename scalar_t>
-void ScaleKept(const scalar_t* in, scalar_t* out, int64_t first, int64_t n, const Dropout& d) {
-  if constexpr (std::is_same_v<scalar_t, float>) {
-    ScaleKeptFloat(in, out, first, n, d);
-  } else {
-    ScaleKeptT(in, out, first, n, d);
-  }
-}
 
 // f(first row, end row, scratch) over chunks of about 32K elements, the chunks spread over
 // the threads: each chunk's passes (bias, activation, mask) run while it is in cache, through
@@ -95,14 +45,14 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
     const int64_t cols = hc.size(-1), rows = hc.numel() / std::max<int64_t>(cols, 1);
     TORCH_CHECK(hc.numel() < (int64_t{1} << 32), "BiasSiluDropout: more than 2^32 elements");
     torch::Tensor y = torch::empty_like(hc);
-    const Dropout drop{p > 0, static_cast<uint64_t>(seed), KeepThreshold(p), p};
+    const Dropout drop{p > 0, static_cast<uint64_t>(seed), p};
     const torch::Tensor h2 = hc.detach().view({rows, cols}), y2 = y.view({rows, cols});
     ForChunks(rows, cols, hc.options(), [&](int64_t first, int64_t last, torch::Tensor a) {
       torch::Tensor out = y2.narrow(0, first, last - first);
       at::silu_out(out, at::add_out(a, h2.narrow(0, first, last - first), b));
       if (!drop.active) return;
       AT_DISPATCH_FLOATING_TYPES_AND(at::ScalarType::BFloat16, out.scalar_type(), "BiasSiluDropout", [&] {
-        ScaleKept(out.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), drop);
+        ScaleKeptElements(out.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), drop.seed, drop.p);
       });
     });
     ctx->save_for_backward({hc, b});
@@ -118,7 +68,7 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
     const torch::Tensor& h = saved[0];
     const torch::Tensor& b = saved[1];
     const double p = ctx->saved_data["p"].toDouble();
-    const Dropout drop{p > 0, static_cast<uint64_t>(ctx->saved_data["seed"].toInt()), KeepThreshold(p), p};
+    const Dropout drop{p > 0, static_cast<uint64_t>(ctx->saved_data["seed"].toInt()), p};
     const int64_t cols = h.size(-1), rows = h.numel() / std::max<int64_t>(cols, 1);
     const torch::Tensor dy = grad_output[0].to(h.scalar_type()).contiguous().view({rows, cols});
     torch::Tensor dh = torch::empty_like(h);
@@ -128,7 +78,7 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
       torch::Tensor g = dy.narrow(0, first, last - first);
       if (drop.active) {  // the masked gradient in `out`, then silu's backward in place
         AT_DISPATCH_FLOATING_TYPES_AND(at::ScalarType::BFloat16, out.scalar_type(), "BiasSiluDropoutBackward", [&] {
-          ScaleKept(g.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), drop);
+          ScaleKeptElements(g.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), drop.seed, drop.p);
         });
         g = out;
       }
@@ -141,20 +91,6 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
 };
 
 }  // namespace
-
-uint64_t DrawDropoutSeed() {
-  auto* generator = at::get_generator_or_default<at::CPUGeneratorImpl>(c10::nullopt, at::detail::getDefaultCPUGenerator());
-  std::lock_guard<std::mutex> lock(generator->mutex_);
-  return generator->random64();
-}
-
-torch::Tensor DropoutKeepMask(uint64_t seed, int64_t numel, double p) {
-  torch::Tensor mask = torch::empty({numel}, torch::kFloat);
-  float* m = mask.data_ptr<float>();
-  const uint32_t threshold = KeepThreshold(p);
-  for (int64_t i = 0; i < numel; ++i) m[i] = Kept(seed, static_cast<uint32_t>(i), threshold) ? 1.0f : 0.0f;
-  return mask;
-}
 
 torch::Tensor BiasSiluDropout(const torch::Tensor& h, const torch::Tensor& bias, double p, bool training) {
   TORCH_CHECK(p >= 0 && p < 1, "BiasSiluDropout: drop probability ", p, " outside [0, 1)");

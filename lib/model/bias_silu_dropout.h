@@ -13,19 +13,12 @@ namespace attn::model {
 
 // h: [..., F] (the product x W^T without its bias), bias: [F]. In training with p > 0 each
 // element is kept with probability 1 - p and scaled by 1 / (1 - p), as torch dropout does;
-// the keep decision is a hash of (a seed, the element's index), the seed one draw from
-// LibTorch's default CPU generator, so torch::manual_seed and a rewound generator (gradient
+// the keep decisions are HashDropout's (lib/model/hash_dropout.h), a hash of a seed and the
+// element's index, the seed one draw from LibTorch's default CPU generator, so torch::manual_seed and a rewound generator (gradient
 // checkpointing, resumed runs) reproduce the mask, any thread count gives the same one, and
 // the backward pass recomputes it instead of storing it. Differentiable in h and bias
 // (float, double; bf16 computed in float). Tensors off the CPU take LibTorch's ops.
 torch::Tensor BiasSiluDropout(const torch::Tensor& h, const torch::Tensor& bias, double p, bool training);
-
-// The keep mask (1 kept, 0 dropped) of `numel` elements drawn from `seed` with drop
-// probability p: the one BiasSiluDropout applies (for its tests).
-torch::Tensor DropoutKeepMask(uint64_t seed, int64_t numel, double p);
-
-// The seed the next BiasSiluDropout in training draws (advances the default CPU generator).
-uint64_t DrawDropoutSeed();
 
 }  // namespace attn::model
 

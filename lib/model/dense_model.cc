@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/model/bias_silu_dropout.h"
+#include "lib/model/hash_dropout.h"
 #include "lib/model/kv_cache.h"
 #include "lib/model/model_parts.h"
 #include "lib/model/sparse_attention.h"
@@ -169,11 +170,11 @@ class TransformerBlockImpl : public torch::nn::Module {
     return Residuals(x, self_attn(norm1(x), future, attention, head_mask));
   }
 
-  // The block around its attention's output `attended` ([B, n, d]) for the input rows x.
+  // The block around its attention's output `attended` ([B, n, d]) for the input rows x. Its
+  // dropouts are hashed (HashDropout): LibTorch 1.13 without MKL draws masks serially.
   torch::Tensor Residuals(torch::Tensor x, const torch::Tensor& attended) {
-    auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
-    x = x + F::dropout(gamma1 * attended, drop);
-    return x + F::dropout(gamma2 * FeedForward(norm2(x)), drop);
+    x = x + HashDropout(gamma1 * attended, dropout_, is_training());
+    return x + HashDropout(gamma2 * FeedForward(norm2(x)), dropout_, is_training());
   }
 
   // feed_forward's layers in order, its first bias, SiLU and dropout in one fused pass.
@@ -181,7 +182,8 @@ class TransformerBlockImpl : public torch::nn::Module {
     torch::nn::LinearImpl& in = *feed_forward[0]->as<torch::nn::Linear>();
     const double p = feed_forward[2]->as<torch::nn::Dropout>()->options.p();
     const torch::Tensor h = BiasSiluDropout(F::linear(x, in.weight), in.bias, p, is_training());
-    return feed_forward[4]->as<torch::nn::Dropout>()->forward(feed_forward[3]->as<torch::nn::Linear>()->forward(h));
+    return HashDropout(feed_forward[3]->as<torch::nn::Linear>()->forward(h),
+                       feed_forward[4]->as<torch::nn::Dropout>()->options.p(), is_training());
   }
 
   MultiheadAttention self_attn{nullptr};

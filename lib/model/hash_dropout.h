@@ -18,8 +18,20 @@ namespace attn::model {
 uint64_t DrawDropoutSeed();
 
 // x with dropout p when training (p in [0, 1)); x itself otherwise. Differentiable; the
-// gradient is the upstream gradient times the same factors. CPU tensors of any floating type.
+// gradient is the upstream gradient times the same factors. CPU tensors of any floating type;
+// tensors on another device take torch::dropout.
 torch::Tensor HashDropout(const torch::Tensor& x, double p, bool training);
+
+// The decisions HashDropout makes with `seed`, applied to elements [first, first + n) of a
+// flattened tensor: out[i] = in[i] * (element first + i kept ? 1 / (1 - p) : 0), computed in
+// float for bf16 and half; in may be out. For fused operations that drop in the same pass.
+void ScaleKeptElements(const float* in, float* out, int64_t first, int64_t n, uint64_t seed, double p);
+void ScaleKeptElements(const double* in, double* out, int64_t first, int64_t n, uint64_t seed, double p);
+void ScaleKeptElements(const c10::BFloat16* in, c10::BFloat16* out, int64_t first, int64_t n, uint64_t seed, double p);
+void ScaleKeptElements(const c10::Half* in, c10::Half* out, int64_t first, int64_t n, uint64_t seed, double p);
+
+// The keep mask (1 kept, 0 dropped, float) of elements [0, numel) under `seed` (for tests).
+torch::Tensor HashDropoutKeepMask(uint64_t seed, int64_t numel, double p);
 
 }  // namespace attn::model
 

@@ -1,5 +1,6 @@
 #include "lib/model/hash_dropout.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "gtest/gtest.h"
@@ -83,11 +84,45 @@ TEST(HashDropout, KeepsTheTypeAndReadsAnyLayout) {
   EXPECT_TRUE(torch::equal(a, HashDropout(t.contiguous(), 0.25, true)));
 }
 
-TEST(HashDropout, RefusesBadProbabilitiesAndOtherDevices) {
+// Bad probabilities are refused; a tensor on another device takes torch::dropout (which
+// keeps its device and shape: the meta device computes nothing, so nothing else is checked).
+TEST(HashDropout, RefusesBadProbabilitiesAndLeavesOtherDevicesToTorch) {
   const torch::Tensor x = torch::randn({4});
   EXPECT_THROW(HashDropout(x, 1.0, true), c10::Error);
   EXPECT_THROW(HashDropout(x, -0.1, true), c10::Error);
-  EXPECT_THROW(HashDropout(torch::empty({4}, torch::TensorOptions().device(torch::kMeta)), 0.1, true), c10::Error);
+  const torch::Tensor y = HashDropout(torch::empty({4}, torch::TensorOptions().device(torch::kMeta)), 0.1, true);
+  EXPECT_TRUE(y.device().is_meta());
+  EXPECT_EQ(y.sizes(), x.sizes());
+}
+
+TEST(HashDropout, KeepMaskHasDropoutsStatistics) {
+  const int64_t n = 1 << 20;
+  const torch::Tensor a = HashDropoutKeepMask(11, n, 0.1), b = HashDropoutKeepMask(12, n, 0.1);
+  // Standard error of each fraction below about 0.0004: 5 of them.
+  EXPECT_NEAR(a.mean().item<double>(), 0.9, 0.002);
+  EXPECT_NEAR(HashDropoutKeepMask(13, n, 0.5).mean().item<double>(), 0.5, 0.0025);
+  EXPECT_NEAR((a * b).mean().item<double>(), 0.81, 0.002);  // two seeds: independent masks
+  EXPECT_NEAR((a.slice(0, 1) * a.slice(0, 0, n - 1)).mean().item<double>(), 0.81, 0.002);  // neighbours
+  EXPECT_EQ(HashDropoutKeepMask(11, n, 0.0).min().item<double>(), 1.0);
+}
+
+// Decisions belong to elements, not to calls: the mask of [0, n) applied in pieces whose
+// ends fall anywhere (inside and across the hash's 65536-element chunks) is the whole mask.
+TEST(HashDropout, PiecesGiveTheWholeMask) {
+  const int64_t n = 3 * 65536 + 123;
+  const torch::Tensor whole = HashDropoutKeepMask(21, n, 0.3);
+  torch::Tensor pieces = torch::ones({n});
+  float* m = pieces.data_ptr<float>();
+  for (int64_t first = 0, step = 1; first < n; first += step, step = step * 7 + 3) {
+    const int64_t count = std::min(step, n - first);
+    ScaleKeptElements(m + first, m + first, first, count, 21, 0.3);
+  }
+  EXPECT_TRUE(torch::equal((pieces != 0).to(torch::kFloat), whole));
+  const torch::Tensor x = torch::ones({n});
+  torch::manual_seed(8);
+  const uint64_t seed = DrawDropoutSeed();
+  torch::manual_seed(8);
+  EXPECT_TRUE(torch::equal((HashDropout(x, 0.3, true) != 0).to(torch::kFloat), HashDropoutKeepMask(seed, n, 0.3)));
 }
 
 }  // namespace
