@@ -14,7 +14,9 @@ import argparse
 import json
 import math
 import os
+import pty
 import re
+import select
 import shutil
 import statistics
 import subprocess
@@ -196,26 +198,38 @@ def run_ours(a, kind, seq_len, batch, precision, run):
            '--dropout=%g' % DROPOUT[kind], '--max_steps=%d' % a.steps, '--lr=1e-4',
            '--eval_every=0', '--eval_batches=1', '--log_every=1', '--checkpoint_every=0',
            '--threads=%d' % a.threads, '--precision=' + precision]
-    # The log gets one row per step; the process's CPU time read when a row appears gives
-    # each step's CPU seconds (to the 20 ms of polling, on steps of seconds).
-    err_path = output + '.stderr'
-    with open(err_path, 'w') as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-    cpu_at_row = []
-    while proc.poll() is None:
-        rows = train_rows(log)
-        if len(rows) > len(cpu_at_row):
-            cpu = process_cpu_seconds(proc.pid)
-            cpu_at_row += [cpu] * (len(rows) - len(cpu_at_row))
-        time.sleep(0.02)
-    with open(err_path) as f:
-        stderr = f.read()
+    # The tool's log is written whole at checkpoints and at the end, so the CPU time per step
+    # comes from its progress on stderr ("N steps/M steps"), which a terminal gets every 0.1 s:
+    # stderr is a pseudo-terminal, and the process's CPU time is read when a new step count
+    # appears (to the 20 ms of polling, on steps of about a second).
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    cpu_at_step = {}  # step -> CPU seconds when its progress was seen
+    out = b''
+    while True:
+        if not select.select([master], [], [], 0.02)[0]:
+            continue
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the tool closed its end
+            chunk = b''
+        if not chunk:
+            break
+        out += chunk
+        steps = re.findall(rb'(\d+) steps/\d+ steps', out[-4096:])
+        if steps and int(steps[-1]) not in cpu_at_step:
+            cpu_at_step[int(steps[-1])] = process_cpu_seconds(proc.pid)
+    os.close(master)
+    proc.wait()
+    stderr = out.decode(errors='replace')
     if proc.returncode != 0:
         sys.exit('compare_pytorch: %s failed:\n%s' % (' '.join(cmd), stderr[-2000:]))
     rows = train_rows(log)
     tokens = batch * seq_len
-    cpu_rates = [tokens / (b - a_) for a_, b in zip(cpu_at_row, cpu_at_row[1:]) if b > a_]
-    for path in (output, log, output + '.state', err_path):
+    seen = sorted((step, cpu) for step, cpu in cpu_at_step.items() if step >= 1 and cpu == cpu)
+    cpu_rates = [tokens * (s1 - s0) / (c1 - c0) for (s0, c0), (s1, c1) in zip(seen, seen[1:]) if c1 > c0]
+    for path in (output, log, output + '.state'):
         if os.path.exists(path):
             os.remove(path)
     return Run(statistics.median(rows[1:]), statistics.median(cpu_rates) if cpu_rates else float('nan'),
