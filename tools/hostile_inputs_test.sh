@@ -264,7 +264,9 @@ check 1 enwik8_fetch --from_zip="$D/garbage" --output="$U/enwik8"
 check 1 train_dense "${tiny[@]}" --output="$U/t.safetensors"
 check 1 train_sparse "${tiny[@]}" --output="$O/t.safetensors" --log="$U/log.tsv"
 check 2 train_dense "${tiny[@]}" --output=-
-check 1 train_dense "${tiny[@]}" --lr=1e30 --warmup_steps=0 --output="$O/t.safetensors"
+# A run that starts logs what --precision=auto chose before it fails: give the precision, so
+# that the one line left is the error.
+check 1 train_dense "${tiny[@]}" --lr=1e30 --warmup_steps=0 --precision=fp32 --output="$O/t.safetensors"
 check 2 generate "$C" --prompt=the --max_bytes=4 --prompt_file="$D/tokens.u8"
 for tool_args in "dump_attention $C $T --num_seqs=1 --seq_len=8" "describe $C" "head_metrics --input=$D/attention.npy" \
                  "kmeans --input=$D/metrics.csv --k=2 --n_init=1" "ward --input=$D/metrics.csv --k=2" \
