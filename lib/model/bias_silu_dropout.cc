@@ -10,13 +10,6 @@
 namespace attn::model {
 namespace {
 
-// The dropout of one call: off, or on with HashDropout's decisions for (seed, element).
-struct Dropout {
-  bool active;
-  uint64_t seed;
-  double p;
-};
-
 // f(first row, end row, scratch) over chunks of about 32K elements, the chunks spread over
 // the threads: each chunk's passes (bias, activation, mask) run while it is in cache, through
 // LibTorch's own vectorised silu kernels, so the arithmetic is LibTorch's. `scratch` (the
@@ -45,14 +38,13 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
     const int64_t cols = hc.size(-1), rows = hc.numel() / std::max<int64_t>(cols, 1);
     TORCH_CHECK(hc.numel() < (int64_t{1} << 32), "BiasSiluDropout: more than 2^32 elements");
     torch::Tensor y = torch::empty_like(hc);
-    const Dropout drop{p > 0, static_cast<uint64_t>(seed), p};
     const torch::Tensor h2 = hc.detach().view({rows, cols}), y2 = y.view({rows, cols});
     ForChunks(rows, cols, hc.options(), [&](int64_t first, int64_t last, torch::Tensor a) {
       torch::Tensor out = y2.narrow(0, first, last - first);
       at::silu_out(out, at::add_out(a, h2.narrow(0, first, last - first), b));
-      if (!drop.active) return;
+      if (p == 0) return;
       AT_DISPATCH_FLOATING_TYPES_AND(at::ScalarType::BFloat16, out.scalar_type(), "BiasSiluDropout", [&] {
-        ScaleKeptElements(out.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), drop.seed, drop.p);
+        ScaleKeptElements(out.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), static_cast<uint64_t>(seed), p);
       });
     });
     ctx->save_for_backward({hc, b});
@@ -68,7 +60,7 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
     const torch::Tensor& h = saved[0];
     const torch::Tensor& b = saved[1];
     const double p = ctx->saved_data["p"].toDouble();
-    const Dropout drop{p > 0, static_cast<uint64_t>(ctx->saved_data["seed"].toInt()), p};
+    const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
     const int64_t cols = h.size(-1), rows = h.numel() / std::max<int64_t>(cols, 1);
     const torch::Tensor dy = grad_output[0].to(h.scalar_type()).contiguous().view({rows, cols});
     torch::Tensor dh = torch::empty_like(h);
@@ -76,9 +68,9 @@ class BiasSiluDropoutFunction : public torch::autograd::Function<BiasSiluDropout
     ForChunks(rows, cols, h.options(), [&](int64_t first, int64_t last, torch::Tensor a) {
       torch::Tensor out = dh2.narrow(0, first, last - first);
       torch::Tensor g = dy.narrow(0, first, last - first);
-      if (drop.active) {  // the masked gradient in `out`, then silu's backward in place
+      if (p > 0) {  // the masked gradient in `out`, then silu's backward in place
         AT_DISPATCH_FLOATING_TYPES_AND(at::ScalarType::BFloat16, out.scalar_type(), "BiasSiluDropoutBackward", [&] {
-          ScaleKeptElements(g.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), drop.seed, drop.p);
+          ScaleKeptElements(g.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), first * cols, out.numel(), seed, p);
         });
         g = out;
       }
