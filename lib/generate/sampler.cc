@@ -1,9 +1,13 @@
 #include "lib/generate/sampler.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
+#include "lib/model/decoder.h"
 #include "lib/model/kv_cache.h"
 #include "lib/runtime/option_checks.h"
 #include "lib/runtime/option_names.h"
@@ -69,18 +73,27 @@ absl::Status Generate(model::LanguageModel& model, const std::string& prompt,
   torch::NoGradGuard no_grad;
   const torch::Device device = model.Device();
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  // The cached forward: plain loops on the CPU (model::Decoder), LibTorch's operations
+  // elsewhere (model::KVCache). Both rebuild themselves from the bytes kept once the window
+  // slides (every position moved): once per `slide` bytes.
+  std::optional<model::Decoder> decoder;
+  if (options.use_cache) {
+    if (std::unique_ptr<model::DecoderWeights> w = model.DecoderWeightsOnCpu()) decoder.emplace(std::move(*w));
+  }
   model::KVCache cache;
   std::vector<int64_t> bytes;
   for (unsigned char c : prompt) bytes.push_back(c);
   for (int64_t n = 0; n < options.max_bytes; ++n) {
     const int64_t start = WindowStart(static_cast<int64_t>(bytes.size()), context, slide);
-    torch::Tensor tokens =
-        torch::tensor(std::vector<int64_t>(bytes.begin() + start, bytes.end()), torch::kInt64)
-            .unsqueeze(0)
-            .to(device);
-    // Once the window slides every position moves, and the cache rebuilds itself from the
-    // bytes kept: once per `slide` bytes.
-    torch::Tensor logits = options.use_cache ? model.ForwardLast(tokens, cache)[0] : model.Forward(tokens)[0][-1];
+    const std::vector<int64_t> window(bytes.begin() + start, bytes.end());
+    torch::Tensor logits;
+    if (decoder) {
+      const Eigen::RowVectorXf& row = decoder->Next(window);
+      logits = torch::from_blob(const_cast<float*>(row.data()), {row.size()}, torch::kFloat);
+    } else {
+      const torch::Tensor tokens = torch::tensor(window, torch::kInt64).unsqueeze(0).to(device);
+      logits = options.use_cache ? model.ForwardLast(tokens, cache)[0] : model.Forward(tokens)[0][-1];
+    }
     if (!torch::isfinite(logits).all().item<bool>()) {
       return absl::FailedPreconditionError(
           "the model computes non-finite logits (its weights hold NaN or infinity); retrain it");

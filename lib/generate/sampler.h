@@ -24,9 +24,9 @@ struct SamplingOptions {
   // re-encodes the bytes kept once.
   int64_t slide = 0;
   uint64_t seed = 42;
-  // Each layer's keys and values kept between bytes (model::KVCache); false runs the whole
-  // window for every byte, the reference the cache is tested against. Not a flag: the output
-  // is the same.
+  // Each layer's keys and values kept between bytes (model::Decoder on the CPU, else
+  // model::KVCache); false runs the whole window for every byte, the reference the cache is
+  // tested against. Not a flag: the output is the same.
   bool use_cache = true;
 
   // Finite temperature >= 0, 0 < top_p <= 1, top_k >= 0, max_bytes >= 0, context >= 0,

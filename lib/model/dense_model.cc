@@ -278,6 +278,31 @@ class DenseModel : public LanguageModel {
     return Logits(cache.Extend(tokens, embed, layers));
   }
 
+  std::unique_ptr<DecoderWeights> DecoderWeightsOnCpu() override {
+    if (!IsFloatOnCpu(*this)) return nullptr;
+    auto w = std::make_unique<DecoderWeights>();
+    w->heads = config_.heads;
+    w->embedding = ToRowMatrix(embedding->weight);
+    w->embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(config_.d_model)));
+    w->positions = ToRowMatrix(pos_encoder->alpha * pos_encoder->pe);
+    w->position_ff = FeedForwardWeights{LayerNormOf(*pos_encoder->norm),
+                                        LinearOf(*pos_encoder->position_ff[0]->as<torch::nn::Linear>()),
+                                        Activation::kGelu,
+                                        LinearOf(*pos_encoder->position_ff[3]->as<torch::nn::Linear>())};
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      TransformerBlockImpl* b = transformer_blocks[i]->as<TransformerBlock>();
+      w->layers.push_back({LayerNormOf(*b->norm1), LinearOf(b->self_attn->in_proj_weight, b->self_attn->in_proj_bias),
+                           b->self_attn->patterns(), HeadScale(i), LinearOf(*b->self_attn->out_proj),
+                           b->gamma1.item<float>(),
+                           FeedForwardWeights{LayerNormOf(*b->norm2), LinearOf(*b->feed_forward[0]->as<torch::nn::Linear>()),
+                                              Activation::kSilu, LinearOf(*b->feed_forward[3]->as<torch::nn::Linear>()),
+                                              b->gamma2.item<float>()}});
+    }
+    w->final_norm = LayerNormOf(*norm);
+    w->output_bias = ToRowVector(output->bias);
+    return w;
+  }
+
  private:
   // The blocks' input for `tokens` ([B, n]) at positions [first, first + n).
   torch::Tensor Embed(const torch::Tensor& tokens, int64_t first) {

@@ -4,11 +4,13 @@
 #define ATTN_LIB_MODEL_LANGUAGE_MODEL_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "lib/model/decoder_weights.h"
 #include "torch/torch.h"
 
 namespace attn::model {
@@ -35,6 +37,12 @@ class LanguageModel : public torch::nn::Module {
   virtual torch::Tensor ForwardLast(const torch::Tensor& tokens, KVCache& /*cache*/) {
     return Forward(tokens).select(1, -1);
   }
+
+  // A copy of the weights as plain matrices, for generation's decoder on the CPU
+  // (lib/model/decoder.h), head mask included; nullptr when there is none to give (weights
+  // not float32 on the CPU, a model without that description): generation then uses
+  // ForwardLast.
+  virtual std::unique_ptr<DecoderWeights> DecoderWeightsOnCpu() { return nullptr; }
 
   // "dense" or "sparse": the checkpoint's kind.
   virtual std::string Kind() const = 0;
@@ -77,6 +85,11 @@ class LanguageModel : public torch::nn::Module {
  protected:
   // Layer `layer`'s row of the head mask ([heads]), or an undefined tensor without a mask.
   torch::Tensor HeadMaskRow(int64_t layer) const { return head_mask_.defined() ? head_mask_[layer] : torch::Tensor(); }
+  // The same row for the decoder (DecoderLayerWeights::head_scale): ones without a mask.
+  Eigen::RowVectorXf HeadScale(int64_t layer) const {
+    if (!head_mask_.defined()) return Eigen::RowVectorXf::Ones(NumHeads());
+    return ToRowVector(head_mask_[layer].detach().to(torch::kCPU, torch::kFloat));
+  }
 
  private:
   torch::Tensor head_mask_;

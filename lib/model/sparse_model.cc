@@ -146,6 +146,27 @@ class SparseModel : public LanguageModel {
     return Logits(cache.Extend(tokens, embed, layers));
   }
 
+  std::unique_ptr<DecoderWeights> DecoderWeightsOnCpu() override {
+    if (!IsFloatOnCpu(*this)) return nullptr;
+    auto w = std::make_unique<DecoderWeights>();
+    w->heads = config_.heads;
+    w->embedding = ToRowMatrix(token_embedding->weight);
+    w->embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(config_.d_model)));
+    w->positions = ToRowMatrix(pos_encoder->pe[0]);
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      SparseLayerImpl* layer = transformer_encoder[i]->as<SparseLayer>();
+      const SparseMultiheadAttentionImpl& a = *layer->self_attn;
+      w->layers.push_back({LayerNormOf(*layer->norm1),
+                           LinearOf(torch::cat({a.q_proj->weight, a.k_proj->weight, a.v_proj->weight}),
+                                    torch::cat({a.q_proj->bias, a.k_proj->bias, a.v_proj->bias})),
+                           a.patterns(), HeadScale(i), LinearOf(*a.out_proj), 1.0f,
+                           FeedForwardWeights{LayerNormOf(*layer->norm2), LinearOf(*layer->linear1), Activation::kRelu,
+                                              LinearOf(*layer->linear2)}});
+    }
+    w->output_bias = ToRowVector(output_projection->bias);
+    return w;
+  }
+
  private:
   // The layers' input for `tokens` ([B, n]) at positions [first, first + n).
   torch::Tensor Embed(const torch::Tensor& tokens, int64_t first) {
