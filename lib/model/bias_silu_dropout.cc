@@ -5,6 +5,7 @@
 #include "ATen/Dispatch.h"
 #include "ATen/OpMathType.h"
 #include "ATen/Parallel.h"
+#include "ATen/ThreadLocalState.h"
 #include "lib/model/hash_dropout.h"
 
 namespace attn::model {
@@ -12,16 +13,22 @@ namespace {
 
 // f(first row, end row, scratch) over chunks of about 32K elements, the chunks spread over
 // the threads: each chunk's passes (bias, activation, mask) run while it is in cache, through
-// LibTorch's own vectorised silu kernels, so the arithmetic is LibTorch's. `scratch` (the
-// chunk's shape) is allocated once per thread's range: a fresh 128 KiB block per chunk
-// would be mapped and faulted in anew each time.
+// LibTorch's own vectorised silu kernels, so the arithmetic is LibTorch's. The chunks are the
+// same at any thread count (LibTorch's vector loop treats a chunk's tail differently from its
+// body, so other boundaries would change last bits). `scratch` (the chunk's shape) is
+// allocated once per thread's range: a fresh 128 KiB block per chunk would be mapped and
+// faulted in anew each time. The worker threads run LibTorch's operations under the caller's
+// thread-local state (grad mode off inside an autograd function, autocast).
 template <typename F>
 void ForChunks(int64_t rows, int64_t cols, const torch::TensorOptions& options, const F& f) {
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(cols, 1));
-  at::parallel_for(0, rows, grain, [&](int64_t first, int64_t last) {
-    torch::Tensor scratch = torch::empty({std::min(grain, last - first), cols}, options);
-    for (int64_t r = first; r < last; r += grain) {
-      const int64_t end = std::min(last, r + grain);
+  const int64_t chunks = (rows + grain - 1) / grain;
+  const at::ThreadLocalState caller;
+  at::parallel_for(0, chunks, 1, [&](int64_t first_chunk, int64_t last_chunk) {
+    const at::ThreadLocalStateGuard state(caller);
+    torch::Tensor scratch = torch::empty({std::min(grain, rows), cols}, options);
+    for (int64_t c = first_chunk; c < last_chunk; ++c) {
+      const int64_t r = c * grain, end = std::min(rows, r + grain);
       f(r, end, scratch.narrow(0, 0, end - r));
     }
   });

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/model/config_metadata.h"
+#include "lib/model/model_parts.h"
 #include "lib/model/model_registry.h"
 
 namespace attn::model {
@@ -175,7 +176,11 @@ absl::StatusOr<LoadedCheckpoint> LoadCheckpointFrom(const io::Safetensors& file,
   // put the generator back, so that loading does not shift a seeded run's random stream.
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   const torch::Tensor rng = generator.get_state();
-  absl::StatusOr<std::shared_ptr<LanguageModel>> model = checked->spec.build();
+  absl::StatusOr<std::shared_ptr<LanguageModel>> model;
+  {
+    WeightsToBeLoaded skip_slow_draws;
+    model = checked->spec.build();
+  }
   generator.set_state(rng);
   if (!model.ok()) return InFile(source, absl::StrCat("bad model config in the metadata: ", model.status().message()));
   if (absl::Status s = CopyWeights(file, **model, source); !s.ok()) return s;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "ATen/Parallel.h"
 #include "gtest/gtest.h"
 #include "lib/model/cached_models_for_test.h"
 #include "lib/model/kv_cache.h"
@@ -33,6 +34,30 @@ TEST(DecoderTest, ComputesTheRowsTheCacheComputes) {
       ASSERT_EQ(decoder.rows_computed(), cache.rows_computed()) << "length " << L;
     }
   });
+}
+
+// Products large enough to split over the threads (the feed-forward's 16384 x 32) give the
+// same bits at any thread count.
+TEST(DecoderTest, TheThreadCountChangesNoBit) {
+  DenseConfig config;
+  config.d_model = 32;
+  config.heads = 4;
+  config.layers = 1;
+  config.ff = 8192;
+  config.max_len = 16;
+  torch::manual_seed(7);
+  std::shared_ptr<LanguageModel> m = *MakeDenseModel(config);
+  const std::vector<int64_t> tokens = {3, 1, 4, 1, 5, 9, 2, 6};
+  const int before = at::get_num_threads();
+  std::vector<Eigen::RowVectorXf> logits;
+  for (const int threads : {1, 2}) {
+    at::set_num_threads(threads);
+    Decoder decoder(std::move(*m->DecoderWeightsOnCpu()));
+    for (size_t n = 1; n < tokens.size(); ++n) decoder.Next({tokens.begin(), tokens.begin() + n});
+    logits.push_back(decoder.Next(tokens));
+  }
+  at::set_num_threads(before);
+  EXPECT_EQ(logits[0], logits[1]);
 }
 
 TEST(DecoderTest, BadTokensAreErrors) {

@@ -34,7 +34,15 @@ torch::Tensor FutureMask(int64_t seq_len, const torch::Device& device) {
   return torch::ones({seq_len, seq_len}, torch::TensorOptions().dtype(torch::kBool).device(device)).triu(1);
 }
 
+namespace {
+thread_local bool weights_to_be_loaded = false;
+}  // namespace
+
+WeightsToBeLoaded::WeightsToBeLoaded() : outer_(weights_to_be_loaded) { weights_to_be_loaded = true; }
+WeightsToBeLoaded::~WeightsToBeLoaded() { weights_to_be_loaded = outer_; }
+
 void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi) {
+  if (weights_to_be_loaded) return;
   // The inverse-CDF method of torch.nn.init._no_grad_trunc_normal_ (mean 0).
   auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
   const double l = norm_cdf(lo / std), u = norm_cdf(hi / std);

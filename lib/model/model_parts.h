@@ -24,8 +24,23 @@ void CheckTokens(const torch::Tensor& tokens, int64_t max_len);
 // True where key j lies in the future of query i: [L, L] bool, the causal mask.
 torch::Tensor FutureMask(int64_t seq_len, const torch::Device& device);
 
-// torch.nn.init.trunc_normal_(t, mean=0, std, a=lo, b=hi) as PyTorch implements it.
+// torch.nn.init.trunc_normal_(t, mean=0, std, a=lo, b=hi) as PyTorch implements it; nothing
+// while a WeightsToBeLoaded exists on this thread.
 void TruncatedNormal(torch::Tensor& t, double std, double lo, double hi);
+
+// While one exists, the models built on this thread are about to receive a checkpoint's
+// weights (LoadCheckpointFrom), so TruncatedNormal skips its draws: an erfinv per weight, about
+// 1 s of start-up for the original's 12 layers, for values that are overwritten at once.
+class WeightsToBeLoaded {
+ public:
+  WeightsToBeLoaded();
+  ~WeightsToBeLoaded();
+  WeightsToBeLoaded(const WeightsToBeLoaded&) = delete;
+  WeightsToBeLoaded& operator=(const WeightsToBeLoaded&) = delete;
+
+ private:
+  bool outer_;
+};
 
 // An output layer whose own parameter is only its bias [256]: its weight is the embedding
 // (weight tying), so parameters() lists the shared matrix once, as Python's does. The bias

@@ -367,6 +367,33 @@ TEST(KernelAttention, ResultsDoNotDependOnWhereTheHeapPutsItsBuffers) {
   }
 }
 
+// The tasks (a head's block of queries forward, a head backward) write disjoint outputs, so
+// the thread count changes no bit (that the tasks do spread over the threads is
+// parallel_for_copts_test's concern): a run resumed at another --threads computes what it
+// would have.
+TEST(KernelAttention, ResultsDoNotDependOnTheThreadCount) {
+  torch::manual_seed(16);
+  std::vector<P> patterns = DefaultEight();
+  patterns.push_back(*BuiltinPattern("dense"));
+  const int64_t H = patterns.size(), L = 200;
+  const auto q = torch::randn({2, H, L, 16}), k = torch::randn({2, H, L, 16}), v = torch::randn({2, H, L, 16});
+  const auto w = torch::randn({2, H, L, 16});
+  const int before = at::get_num_threads();
+  std::vector<Result> runs;
+  for (const int threads : {1, 2, 3}) {
+    at::set_num_threads(threads);
+    torch::manual_seed(17);  // the same dropout seed for every run
+    runs.push_back(RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns, 0.1));
+  }
+  at::set_num_threads(before);
+  for (size_t r = 1; r < runs.size(); ++r) {
+    EXPECT_TRUE(torch::equal(runs[r].out, runs[0].out)) << "run " << r;
+    EXPECT_TRUE(torch::equal(runs[r].dq, runs[0].dq)) << "run " << r;
+    EXPECT_TRUE(torch::equal(runs[r].dk, runs[0].dk)) << "run " << r;
+    EXPECT_TRUE(torch::equal(runs[r].dv, runs[0].dv)) << "run " << r;
+  }
+}
+
 TEST(SparseAttentionImpl, NamesRoundTrip) {
   for (const auto impl : {SparseAttentionImpl::kKernel, SparseAttentionImpl::kMasked}) {
     EXPECT_EQ(*ParseSparseAttentionImpl(SparseAttentionImplName(impl)), impl);
