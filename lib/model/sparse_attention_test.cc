@@ -337,6 +337,16 @@ TEST(KernelAttention, HalfPrecisionInputsAreComputedInFloat) {
   EXPECT_LT((bf16.to(torch::kFloat) - expected).abs().max().item<float>(), 0.1f);
 }
 
+// Every run's output and gradients equal the first run's, bit for bit.
+void ExpectBitwiseEqual(const std::vector<Result>& runs) {
+  for (size_t r = 1; r < runs.size(); ++r) {
+    EXPECT_TRUE(torch::equal(runs[r].out, runs[0].out)) << "run " << r;
+    EXPECT_TRUE(torch::equal(runs[r].dq, runs[0].dq)) << "run " << r;
+    EXPECT_TRUE(torch::equal(runs[r].dk, runs[0].dk)) << "run " << r;
+    EXPECT_TRUE(torch::equal(runs[r].dv, runs[0].dv)) << "run " << r;
+  }
+}
+
 // The same inputs give the same bits wherever the heap puts the kernel's buffers: a
 // resumed run (or one that read a pattern file first) allocates in another order than an
 // uninterrupted one, and training must not see it (the k_proj biases' gradient is exactly 0
@@ -359,12 +369,7 @@ TEST(KernelAttention, ResultsDoNotDependOnWhereTheHeapPutsItsBuffers) {
       runs.push_back(RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns, 0.1));
     }).join();
   }
-  for (size_t r = 1; r < runs.size(); ++r) {
-    EXPECT_TRUE(torch::equal(runs[r].out, runs[0].out)) << "run " << r;
-    EXPECT_TRUE(torch::equal(runs[r].dq, runs[0].dq)) << "run " << r;
-    EXPECT_TRUE(torch::equal(runs[r].dk, runs[0].dk)) << "run " << r;
-    EXPECT_TRUE(torch::equal(runs[r].dv, runs[0].dv)) << "run " << r;
-  }
+  ExpectBitwiseEqual(runs);
 }
 
 // The tasks (a head's block of queries forward, a head backward) write disjoint outputs, so
@@ -386,12 +391,7 @@ TEST(KernelAttention, ResultsDoNotDependOnTheThreadCount) {
     runs.push_back(RunAttention(SparseAttentionImpl::kKernel, q, k, v, w, patterns, 0.1));
   }
   at::set_num_threads(before);
-  for (size_t r = 1; r < runs.size(); ++r) {
-    EXPECT_TRUE(torch::equal(runs[r].out, runs[0].out)) << "run " << r;
-    EXPECT_TRUE(torch::equal(runs[r].dq, runs[0].dq)) << "run " << r;
-    EXPECT_TRUE(torch::equal(runs[r].dk, runs[0].dk)) << "run " << r;
-    EXPECT_TRUE(torch::equal(runs[r].dv, runs[0].dv)) << "run " << r;
-  }
+  ExpectBitwiseEqual(runs);
 }
 
 TEST(SparseAttentionImpl, NamesRoundTrip) {
