@@ -20,8 +20,9 @@ DEFINE_int64(slide, 0,
              "1 = always the last seq_len bytes, a full window's forward per byte)");
 
 int main(int argc, char** argv) {
-  // The decoder (lib/model/decoder.h) computes on one thread: more would only cost the re-exec
-  // that sets their wait policy, a second LibTorch start-up (about 0.5 s).
+  // One thread by default: more cost the re-exec that sets their wait policy, a second
+  // LibTorch start-up (about 0.5 s), which only a large model's decoder repays (it splits
+  // products of more than 2^18 multiply-adds over the threads; lib/model/decoder.cc).
   gflags::SetCommandLineOptionWithMode("threads", "1", gflags::SET_FLAGS_DEFAULT);
   attn::tools::InitTorchMain(&argc, &argv,
                              "Samples bytes after a prompt from a checkpoint of either model.\n"
